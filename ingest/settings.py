@@ -1,0 +1,116 @@
+"""The one typed settings object.
+
+Every tunable lives here so that a deployment is described by one file (``partydocs.toml``, or the
+file named by ``PARTYDOCS_CONFIG``) plus ``PARTYDOCS_*`` environment variables, and tests build a
+``Settings`` with temporary paths instead of patching constants. Nested groups use ``__`` in env
+names, e.g. ``PARTYDOCS_EMBEDDING__DTYPE=float32``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "partydocs"
+
+
+class EmbeddingSettings(BaseModel):
+    """The sentence-transformers model and how it runs on a 2-core CPU."""
+
+    name: str = "embeddinggemma-300m"
+    # bf16 measured ~2x faster than fp32 on this CPU with the same ranking (bench/ingest.py).
+    dtype: Literal["bfloat16", "float32"] = "bfloat16"
+    batch_size: int = 16
+    query_prompt: str = "task: search result | query: "
+    # EmbeddingGemma's document prompt has a title slot; we fill it with the document title.
+    document_prompt: str = "title: {title} | text: "
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
+
+
+class ChunkingSettings(BaseModel):
+    """Bounds in the embedding model's tokens, so no chunk is truncated at embedding time."""
+
+    max_tokens: int = 320
+    # Sibling points smaller than this are merged with their neighbours under the same parent.
+    min_tokens: int = 40
+
+
+class GeneratorSettings(BaseModel):
+    """The local llama.cpp model, or any OpenAI-compatible server when ``url`` is set."""
+
+    name: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    url: str | None = None
+    api_model: str = "local"
+    context_tokens: int = 4096
+    max_new_tokens: int = 384
+    temperature: float = 0.1
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
+
+
+class Settings(BaseSettings):
+    """Deployment settings. Paths default to the layout a fresh clone has."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PARTYDOCS_",
+        env_nested_delimiter="__",
+        toml_file=os.environ.get("PARTYDOCS_CONFIG", str(REPO_ROOT / "partydocs.toml")),
+        extra="ignore",
+    )
+
+    collection_path: Path = REPO_ROOT.parent / "shared" / "corpus"
+    data_dir: Path = REPO_ROOT / ".data"  # Chroma store, keyword index, upload area
+    model_cache: Path = Field(default_factory=lambda: _default_cache() / "models")
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 selects a Chroma server
+    collection_name: str = "partydocs"
+
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    generator: GeneratorSettings = GeneratorSettings()
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def keyword_path(self) -> Path:
+        return self.data_dir / "keyword"
+
+    @property
+    def embedding_model_dir(self) -> Path:
+        return self.model_cache / self.embedding.name
+
+    @property
+    def generator_model_file(self) -> Path:
+        return self.model_cache / f"{self.generator.name}.gguf"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit arguments beat env vars, which beat the TOML file.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings for the CLI; tests construct their own ``Settings``."""
+    return Settings()

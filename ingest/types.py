@@ -1,0 +1,95 @@
+"""Data passed between the ingestion stages.
+
+These types are the contract between loaders, the chunker and the index: a loader turns a file
+into a ``LoadedDocument`` (clean NFC text plus metadata), the chunker turns that into ``Chunk``s
+whose offsets point into exactly that text, and the index stores chunks. Keeping the contract in
+one place lets each stage be tested without the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Document kinds as users name them; "article" covers news, explainers and seed articles.
+DOCUMENT_KINDS = (
+    "Quy định",
+    "Hướng dẫn",
+    "Chỉ thị",
+    "Kết luận",
+    "Nghị quyết",
+    "Quyết định",
+    "Điều lệ",
+    "Quy chế",
+    "Thông báo",
+    "article",
+)
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What a citation needs to name a document.
+
+    ``source`` is the path relative to the collection root (POSIX separators) and is the
+    document's identity everywhere: in the index, in citations and in eval gold data.
+    Empty strings mean "not known" so the record stays flat for Chroma metadata.
+    """
+
+    source: str
+    kind: str = "article"
+    number: str = ""
+    issuer: str = ""
+    date: str = ""  # ISO YYYY-MM-DD, or YYYY-MM / YYYY when that is all the text gives
+    title: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class LoadedDocument:
+    """A parsed file: clean text that every chunk offset refers to."""
+
+    meta: DocumentMeta
+    text: str
+    sha256: str  # of the file's bytes: the re-ingest fast path compares this
+    fmt: str  # "pdf" | "markdown" | "text" | "html" | "docx"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage along the document's own structure.
+
+    Invariant: ``text == document.text[start:end]``, so a citation can always be shown in its
+    context and highlighted.
+    """
+
+    id: str  # stable content hash: same source, section and text give the same id
+    source: str
+    section: str  # heading path, e.g. "3. Điều 4 > 3.5. Về kết nạp lại > 3.5.1."
+    text: str
+    start: int
+    end: int
+    ordinal: int  # position of the chunk within its document
+
+
+@dataclass
+class FileFailure:
+    """A file that could not be ingested, with the reason shown to the user."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did; printed by the CLI and kept for ``stats``."""
+
+    files_seen: int = 0
+    files_unchanged: int = 0
+    files_updated: int = 0
+    files_removed: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    chunks_deleted: int = 0
+    seconds: float = 0.0
+    failures: list[FileFailure] = field(default_factory=list)
