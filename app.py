@@ -1,0 +1,89 @@
+"""partydocs: the one entry point. Each subcommand is a thin shell over a library function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import ingest  # noqa: F401  - switches every library to offline mode before anything else loads
+from ingest.settings import get_settings
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from ingest.modelstore import ensure_embedding_model, ensure_generator_model
+
+    settings = get_settings()
+    print(f"Mô hình nhúng / embedding model: {ensure_embedding_model(settings)}")
+    if args.generator:
+        print(f"Mô hình sinh / generator model: {ensure_generator_model(settings)}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.service import ingest_collection
+
+    settings = get_settings()
+    report = ingest_collection(settings, Path(args.path) if args.path else None)
+    print(
+        f"Tệp / files: {report.files_seen} (không đổi / unchanged {report.files_unchanged}, "
+        f"cập nhật / updated {report.files_updated}, xóa / removed {report.files_removed}); "
+        f"đoạn nhúng mới / chunks embedded {report.chunks_embedded}, dùng lại / reused "
+        f"{report.chunks_reused}, xóa / deleted {report.chunks_deleted}; {report.seconds:.1f} s"
+    )
+    for failure in report.failures:
+        print(f"  LỖI / FAILED {failure.source}: {failure.reason}", file=sys.stderr)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from ingest.service import collection_stats
+
+    stats = collection_stats(get_settings())
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Chỉ mục / index: {stats['index']}  ({stats['embedding_model']})")
+    print(f"Văn bản / documents: {stats['total_documents']}, đoạn / chunks: {stats['total_chunks']}")
+    for doc in stats["documents"]:
+        print(f"  {doc['chunks']:5d}  {doc['kind']:<10} {doc['number']:<16} {doc['date']:<10} {doc['source']}")
+    for failure in stats["failures"]:
+        print(f"  LỖI / FAILED {failure['source']}: {failure['reason']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="app.py", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+    setup = sub.add_parser("setup", help="fetch, assemble and verify the models (once)")
+    setup.add_argument("--generator", action="store_true", help="also the local LLM (1.1 GB)")
+    commands["setup"] = cmd_setup
+
+    ing = sub.add_parser("ingest", help="index a folder of documents (default: the collection)")
+    ing.add_argument("path", nargs="?", help="collection folder; default from settings")
+    commands["ingest"] = cmd_ingest
+
+    stats = sub.add_parser("stats", help="documents, chunk counts, failures")
+    stats.add_argument("--json", action="store_true")
+    commands["stats"] = cmd_stats
+
+    parser.set_defaults(commands=commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.commands[args.command](args)
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        print(f"Lỗi / Error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

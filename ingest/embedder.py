@@ -1,0 +1,118 @@
+"""The embedding model, loaded once and shared by indexing, retrieval, and the support check.
+
+EmbeddingGemma is trained with task prompts: questions get the "query" prompt and passages the
+"document" prompt, whose title slot we fill with the document title so a passage carries which
+regulation it belongs to. The same object is exposed to LangChain (``Embeddings``) and to Chroma
+(``EmbeddingFunction``) so neither library ever falls back to a default model that downloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import torch
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.api.types import Embeddings as ChromaEmbeddings
+from langchain_core.embeddings import Embeddings
+from sentence_transformers import SentenceTransformer
+
+from ingest.modelstore import EMBEDDING, require_verified
+from ingest.settings import Settings
+
+
+class Embedder(Embeddings):
+    """sentence-transformers on CPU, with the index's notion of model identity."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings.embedding
+        self._model_dir = require_verified(settings.embedding_model_dir, EMBEDDING)
+        torch.set_num_threads(self._settings.threads)
+
+    @cached_property
+    def model(self) -> SentenceTransformer:
+        # Loaded lazily: ``stats`` and unchanged re-ingests must not pay the ~10 s load.
+        dtype = torch.bfloat16 if self._settings.dtype == "bfloat16" else torch.float32
+        return SentenceTransformer(
+            str(self._model_dir),
+            device="cpu",
+            local_files_only=True,
+            model_kwargs={"torch_dtype": dtype},
+        )
+
+    @cached_property
+    def tokenizer(self) -> Any:
+        # The tokenizer alone loads in about a second, so chunking need not load the model.
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(self._model_dir), local_files_only=True)
+
+    @property
+    def model_id(self) -> str:
+        """Identity recorded in the index: vectors from another model are not comparable."""
+        return f"{self._settings.name}:{EMBEDDING.expected['model.safetensors'][:12]}"
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def document_text(self, text: str, title: str) -> str:
+        return self._settings.document_prompt.format(title=title or "none") + text
+
+    def embed_passages(self, texts: Sequence[str], titles: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """Embed passages in length-sorted batches (sentence-transformers sorts; padding is waste)."""
+        inputs = [self.document_text(t, title) for t, title in zip(texts, titles, strict=True)]
+        return self.model.encode(
+            inputs,
+            batch_size=self._settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        ).astype(np.float32)
+
+    def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
+        return self.model.encode(
+            list(queries),
+            prompt=self._settings.query_prompt,
+            batch_size=self._settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        ).astype(np.float32)
+
+    # LangChain ``Embeddings`` interface (used by LangChain vector stores and the naive baseline).
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages(texts, [""] * len(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_queries([text])[0].tolist()
+
+
+class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma adapter so a collection is never opened with Chroma's downloading default."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> ChromaEmbeddings:
+        return list(self._embedder.embed_passages(list(input), [""] * len(input)))
+
+    def embed_query(self, input: Documents) -> ChromaEmbeddings:
+        return list(self._embedder.embed_queries(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "partydocs-embeddinggemma"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model_id": self._embedder.model_id}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
+        raise NotImplementedError("Open collections through ingest.index.ChunkIndex, which has the model.")
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+    def is_legacy(self) -> bool:
+        return False

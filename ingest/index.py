@@ -1,0 +1,209 @@
+"""The Chroma index: one collection of chunk vectors, one of document records.
+
+Document records (a tiny 1-d placeholder vector each, never searched) hold what incremental
+ingestion needs — the file's sha256, the pipeline fingerprint, the ids of its current chunks,
+its failure reason if any — and the document's clean text, so the UI can show a passage in
+context. Keeping that state inside Chroma rather than in a side file means a Chroma server
+deployment (``chroma_url``) behaves exactly like the embedded ``PersistentClient`` one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from ingest.settings import Settings
+from ingest.types import Chunk, DocumentMeta
+
+CHUNKS = "chunks"
+DOCUMENTS = "documents"
+_BATCH = 500  # Chroma's add/get limits are far higher; this keeps memory and request sizes modest.
+
+
+class IndexMismatchError(RuntimeError):
+    """The index was built by another embedding model: its vectors are not comparable."""
+
+
+@dataclass
+class DocumentRecord:
+    """The stored state of one source file."""
+
+    meta: DocumentMeta
+    sha256: str
+    pipeline: str
+    chunk_ids: list[str] = field(default_factory=list)
+    status: str = "ok"  # "ok" | "failed"
+    error: str = ""
+    origin: str = "collection"  # "collection" | "upload"
+    fmt: str = ""
+
+    def to_metadata(self) -> dict[str, Any]:
+        meta = self.meta.as_dict()
+        meta.update(
+            sha256=self.sha256,
+            pipeline=self.pipeline,
+            chunk_ids=json.dumps(self.chunk_ids),
+            n_chunks=len(self.chunk_ids),
+            status=self.status,
+            error=self.error,
+            origin=self.origin,
+            fmt=self.fmt,
+            year=year_of(self.meta.date),
+        )
+        return meta
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> DocumentRecord:
+        doc_meta = DocumentMeta(**{k: str(meta.get(k, "")) for k in DocumentMeta.__dataclass_fields__})
+        return cls(
+            meta=doc_meta,
+            sha256=str(meta.get("sha256", "")),
+            pipeline=str(meta.get("pipeline", "")),
+            chunk_ids=json.loads(str(meta.get("chunk_ids", "[]"))),
+            status=str(meta.get("status", "ok")),
+            error=str(meta.get("error", "")),
+            origin=str(meta.get("origin", "collection")),
+            fmt=str(meta.get("fmt", "")),
+        )
+
+
+def year_of(date: str) -> int:
+    """Year as int for Chroma ``where`` filters; 0 when the date is unknown."""
+    return int(date[:4]) if date[:4].isdigit() else 0
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    """Embedded store by default; a Chroma server when ``chroma_url`` is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8000,
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class ChunkIndex:
+    """Chunk vectors plus document records, guarded by the embedding model's identity."""
+
+    def __init__(self, settings: Settings, model_id: str, client: ClientAPI | None = None) -> None:
+        self.model_id = model_id
+        self.client = client or make_client(settings)
+        prefix = settings.collection_name
+        # embedding_function=None: we always pass vectors, so Chroma never embeds anything itself.
+        self.chunks: Collection = self.client.get_or_create_collection(
+            f"{prefix}_{CHUNKS}",
+            metadata={"embedding_model": model_id, "hnsw:space": "cosine"},
+            embedding_function=None,
+        )
+        self.documents: Collection = self.client.get_or_create_collection(
+            f"{prefix}_{DOCUMENTS}", embedding_function=None
+        )
+        built_with = (self.chunks.metadata or {}).get("embedding_model")
+        if built_with != model_id:
+            raise IndexMismatchError(
+                f"Chỉ mục được tạo bằng mô hình {built_with}, không phải {model_id}. "
+                f"/ The index was built with embedding model {built_with}, not {model_id}. "
+                f"Dùng thư mục dữ liệu khác hoặc xóa chỉ mục rồi nạp lại / Use another data_dir, or "
+                f"delete the index ({prefix}) and ingest again."
+            )
+
+    # --- document records -------------------------------------------------------------------
+    def records(self) -> dict[str, DocumentRecord]:
+        got = self.documents.get(include=["metadatas"])
+        return {str(meta["source"]): DocumentRecord.from_metadata(dict(meta)) for meta in got["metadatas"] or []}
+
+    def document_text(self, source: str) -> str:
+        got = self.documents.get(ids=[source], include=["documents"])
+        docs = got["documents"] or []
+        return docs[0] if docs else ""
+
+    def put_record(self, record: DocumentRecord, text: str) -> None:
+        self.documents.upsert(
+            ids=[record.meta.source],
+            embeddings=[[1.0]],
+            metadatas=[record.to_metadata()],
+            documents=[text],
+        )
+
+    def delete_record(self, record: DocumentRecord) -> None:
+        self.delete_chunks(record.chunk_ids)
+        self.documents.delete(ids=[record.meta.source])
+
+    # --- chunks -------------------------------------------------------------------------------
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(list(ids)):
+            found.update(self.chunks.get(ids=batch, include=[])["ids"])
+        return found
+
+    def add_chunks(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        meta: DocumentMeta,
+        tokens: Sequence[str],
+    ) -> None:
+        """Store chunks with everything a citation and the keyword index need."""
+        for start in range(0, len(chunks), _BATCH):
+            part = chunks[start : start + _BATCH]
+            self.chunks.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[start : start + _BATCH],
+                documents=[c.text for c in part],
+                metadatas=[
+                    chunk_metadata(c, meta, tok) for c, tok in zip(part, tokens[start : start + _BATCH], strict=True)
+                ],
+            )
+
+    def delete_chunks(self, ids: Iterable[str]) -> None:
+        for batch in _batches(list(ids)):
+            self.chunks.delete(ids=batch)
+
+    def count(self) -> int:
+        return self.chunks.count()
+
+    def all_chunks(self, include: Sequence[str] = ("metadatas",)) -> dict[str, Any]:
+        """Every chunk, paged, for rebuilding the keyword index."""
+        total = self.chunks.count()
+        merged: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+        for offset in range(0, total, 2000):
+            got = self.chunks.get(limit=2000, offset=offset, include=list(include))
+            merged["ids"].extend(got["ids"])
+            for key in include:
+                merged[key].extend(got[key] or [])
+        return merged
+
+
+def chunk_metadata(chunk: Chunk, meta: DocumentMeta, tokens: str) -> dict[str, Any]:
+    return {
+        "source": chunk.source,
+        "section": chunk.section,
+        "start": chunk.start,
+        "end": chunk.end,
+        "ordinal": chunk.ordinal,
+        "title": meta.title,
+        "number": meta.number,
+        "kind": meta.kind,
+        "date": meta.date,
+        "year": year_of(meta.date),
+        "tokens": tokens,
+    }
+
+
+def _batches(items: list[str], size: int = _BATCH) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

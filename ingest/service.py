@@ -1,0 +1,45 @@
+"""Ingestion and statistics as plain functions, so the CLI and the UI stay thin shells."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ingest.embedder import Embedder
+from ingest.index import ChunkIndex
+from ingest.pipeline import Ingestor
+from ingest.settings import Settings
+from ingest.types import IngestReport
+
+
+def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Embedder, ChunkIndex]:
+    """The embedder (model loaded lazily) and the index it guards."""
+    embedder = embedder or Embedder(settings)
+    return embedder, ChunkIndex(settings, embedder.model_id)
+
+
+def ingest_collection(settings: Settings, path: Path | None = None) -> IngestReport:
+    embedder, index = open_index(settings)
+    return Ingestor(settings, embedder, index).ingest_folder(path or settings.collection_path)
+
+
+def collection_stats(settings: Settings, index: ChunkIndex | None = None) -> dict[str, Any]:
+    """What ``stats --json`` prints: every document with metadata and chunk count, and failures."""
+    index = index or open_index(settings)[1]
+    records = sorted(index.records().values(), key=lambda r: r.meta.source)
+    documents = [
+        {**asdict(r.meta), "format": r.fmt, "origin": r.origin, "chunks": len(r.chunk_ids), "status": r.status}
+        for r in records
+        if r.status == "ok"
+    ]
+    failures = [{"source": r.meta.source, "reason": r.error} for r in records if r.status == "failed"]
+    return {
+        "collection_path": str(settings.collection_path),
+        "index": settings.chroma_url or str(settings.chroma_path),
+        "embedding_model": index.model_id,
+        "documents": documents,
+        "total_documents": len(documents),
+        "total_chunks": index.count(),
+        "failures": failures,
+    }
