@@ -19,8 +19,10 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Em
     return embedder, ChunkIndex(settings, embedder.model_id)
 
 
-def ingest_collection(settings: Settings, path: Path | None = None) -> IngestReport:
-    embedder, index = open_index(settings)
+def ingest_collection(
+    settings: Settings, path: Path | None = None, embedder: Embedder | None = None
+) -> IngestReport:
+    embedder, index = open_index(settings, embedder)
     return Ingestor(settings, embedder, index).ingest_folder(path or settings.collection_path)
 
 

@@ -1,0 +1,99 @@
+"""Data passed between retrieval, answering and the shells (CLI, UI, eval).
+
+``AnswerResult.to_json`` is the public shape of ``ask --json`` and of eval's results.jsonl, so
+evaluators can re-score runs with nothing but these files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Mode = Literal["extractive", "generative"]
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with what a citation shows."""
+
+    id: str
+    source: str  # path relative to the collection root
+    title: str
+    number: str
+    date: str
+    kind: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float  # cosine similarity to the query (0 when only keyword search found it)
+    fused: float = 0.0  # reciprocal-rank-fusion score that ordered the list
+
+    def citation_fields(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "number": self.number,
+            "date": self.date,
+            "section": self.section,
+            "text": self.text,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass
+class Citation:
+    """A numbered passage the answer refers to with [n]; ``quote`` is the supporting sentence."""
+
+    n: int
+    passage: Passage
+    quote: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, **self.passage.citation_fields(), "quote": self.quote}
+
+
+@dataclass
+class Filters:
+    """Optional restrictions chosen by the user (UI filters, CLI flags)."""
+
+    sources: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.sources or self.kinds or self.years)
+
+
+@dataclass
+class AnswerResult:
+    question: str
+    rewritten_query: str
+    answer: str
+    refused: bool
+    language: Literal["vi", "en"]
+    mode: Mode
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Passage] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. "Hướng dẫn 26 is not in the collection"
+    flagged: list[str] = field(default_factory=list)  # generated sentences dropped by the support check
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "rewritten_query": self.rewritten_query,
+            "answer": self.answer,
+            "refused": self.refused,
+            "language": self.language,
+            "mode": self.mode,
+            "notes": self.notes,
+            "flagged": self.flagged,
+            "citations": [c.to_json() for c in self.citations],
+            "retrieved": [p.citation_fields() for p in self.retrieved[:10]],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+def passage_dict(passage: Passage) -> dict[str, Any]:
+    return asdict(passage)

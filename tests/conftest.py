@@ -1,0 +1,79 @@
+"""Shared fixtures: real models, real Chroma on disk, small real subsets of the collection.
+
+Indexing the whole collection takes minutes on 2 cores, so tests copy a few real documents into
+a temporary collection: the ones the acceptance questions need (QĐ 294, the seed articles that
+mention Hướng dẫn 26 and số dư) plus small articles for the incremental-ingest cases.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import ingest  # noqa: F401  - offline mode before any model library loads
+from ingest.embedder import Embedder
+from ingest.settings import Settings
+
+CORPUS = Settings().collection_path
+
+# The subset the retrieval and UI tests index once per session.
+SUBSET = (
+    "official/qd-294-2025-thi-hanh-dieu-le.pdf",
+    "official/kl-221-tw-2025-bo-may-he-thong-chinh-tri-chinh-quyen-2-cap.md",
+    "seeds/001_08361227f022f5cb.txt",
+    "seeds/002_8c93615bc56bc492.txt",
+    "seeds/003_bd0d43a6b8ead280.txt",
+    "articles/truong-ban-to-chuc-trung-uong-dang-cong-san-viet-nam.md",
+)
+# Two small real documents for tests that re-ingest many times.
+TINY = (
+    "official/hd-37-btgdvtw-2025-ban-tin-sinh-hoat-chi-bo.md",
+    "seeds/001_08361227f022f5cb.txt",
+)
+
+
+def make_collection(dest: Path, sources: tuple[str, ...]) -> Path:
+    """Copy real documents (writable copies) and their MANIFEST rows into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for rel in sources:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(CORPUS / rel, target)
+    with (CORPUS / "MANIFEST.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle, delimiter="\t") if row["path"] in sources]
+    with (dest / "MANIFEST.tsv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
+        writer.writeheader()
+        writer.writerows(rows)
+    return dest
+
+
+def make_settings(tmp: Path, collection: Path, **overrides: object) -> Settings:
+    return Settings(collection_path=collection, data_dir=tmp / "data", **overrides)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """One real EmbeddingGemma for the whole session (loading costs ~10 s)."""
+    return Embedder(Settings())
+
+
+@pytest.fixture
+def tiny_settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, make_collection(tmp_path / "corpus", TINY))
+
+
+@pytest.fixture(scope="session")
+def subset_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Settings]:
+    """The subset, ingested once for every test that only reads the index."""
+    from ingest.service import ingest_collection
+
+    tmp = tmp_path_factory.mktemp("subset")
+    settings = make_settings(tmp, make_collection(tmp / "corpus", SUBSET))
+    report = ingest_collection(settings, embedder=embedder)
+    assert not report.failures, report.failures
+    yield settings

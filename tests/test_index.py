@@ -1,0 +1,133 @@
+"""Incremental ingestion, bad files, model identity and the Chroma server path, on real data."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.embedder import Embedder
+from ingest.index import ChunkIndex, IndexMismatchError
+from ingest.pipeline import Ingestor
+from ingest.service import collection_stats, open_index
+from ingest.settings import Settings
+from tests.conftest import TINY
+
+
+def _ingestor(settings: Settings, embedder: Embedder) -> Ingestor:
+    return Ingestor(settings, *open_index(settings, embedder))
+
+
+def test_reingest_of_unchanged_collection_embeds_nothing(tiny_settings: Settings, embedder: Embedder) -> None:
+    first = _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
+    assert first.files_updated == 2 and first.chunks_embedded > 0 and not first.failures
+
+    again = _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
+    assert again.files_unchanged == 2
+    assert again.chunks_embedded == 0 and again.files_updated == 0
+    assert again.seconds < 5
+
+
+def test_changed_file_replaces_only_what_changed(tiny_settings: Settings, embedder: Embedder) -> None:
+    ingestor = _ingestor(tiny_settings, embedder)
+    ingestor.ingest_folder(tiny_settings.collection_path)
+    before = ingestor.index.records()[TINY[1]]
+
+    path = tiny_settings.collection_path / TINY[1]
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nĐoạn mới về số dư cấp ủy viên khi bầu cử.\n", "utf-8")
+    report = ingestor.ingest_folder(tiny_settings.collection_path)
+
+    after = ingestor.index.records()[TINY[1]]
+    assert report.files_updated == 1 and report.files_unchanged == 1
+    # Unchanged passages keep their ids and are not embedded again.
+    assert 0 < report.chunks_embedded < len(after.chunk_ids)
+    assert report.chunks_reused >= len(set(before.chunk_ids) & set(after.chunk_ids)) > 0
+    stored = set(ingestor.index.chunks.get(where={"source": TINY[1]}, include=[])["ids"])
+    assert stored == set(after.chunk_ids), "stale chunks of the old version must be gone"
+
+
+def test_removed_file_loses_its_chunks(tiny_settings: Settings, embedder: Embedder) -> None:
+    ingestor = _ingestor(tiny_settings, embedder)
+    ingestor.ingest_folder(tiny_settings.collection_path)
+    (tiny_settings.collection_path / TINY[0]).unlink()
+
+    report = ingestor.ingest_folder(tiny_settings.collection_path)
+
+    assert report.files_removed == 1 and report.chunks_deleted > 0
+    assert ingestor.index.chunks.get(where={"source": TINY[0]}, include=[])["ids"] == []
+    assert TINY[0] not in ingestor.index.records()
+
+
+def test_bad_file_is_reported_and_skipped(tiny_settings: Settings, embedder: Embedder) -> None:
+    (tiny_settings.collection_path / "official" / "hong.pdf").write_bytes(b"%PDF-1.7 this is not a pdf")
+    (tiny_settings.collection_path / "rong.txt").write_text("   \n", "utf-8")
+
+    report = _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
+
+    failed = {f.source: f.reason for f in report.failures}
+    assert set(failed) == {"official/hong.pdf", "rong.txt"}
+    assert all(reason for reason in failed.values())
+    stats = collection_stats(tiny_settings, open_index(tiny_settings, embedder)[1])
+    assert {d["source"] for d in stats["documents"]} == set(TINY)
+    assert {f["source"] for f in stats["failures"]} == set(failed)
+    # A second run does not retry an unchanged bad file but still reports it.
+    again = _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
+    assert again.files_unchanged == 4 and {f.source for f in again.failures} == set(failed)
+
+
+def test_index_built_by_another_model_is_refused(tiny_settings: Settings, embedder: Embedder) -> None:
+    ChunkIndex(tiny_settings, embedder.model_id)
+    with pytest.raises(IndexMismatchError, match="another-model"):
+        ChunkIndex(tiny_settings, "another-model:0000")
+
+
+def test_stats_lists_metadata_and_chunk_counts(tiny_settings: Settings, embedder: Embedder) -> None:
+    _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
+    stats = collection_stats(tiny_settings, open_index(tiny_settings, embedder)[1])
+    docs = {d["source"]: d for d in stats["documents"]}
+    hd37 = docs[TINY[0]]
+    assert hd37["number"] == "37-HD/BTGDVTW" and hd37["kind"] == "Hướng dẫn" and hd37["date"] == "2025-11-19"
+    assert stats["total_chunks"] == sum(d["chunks"] for d in stats["documents"]) > 0
+    assert stats["embedding_model"] == embedder.model_id and stats["failures"] == []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_same_code_works_against_a_chroma_server(tmp_path: Path, tiny_settings: Settings, embedder: Embedder) -> None:
+    port = _free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "chroma server did not start"
+                time.sleep(0.3)
+        settings = tiny_settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{port}"})
+        first = _ingestor(settings, embedder).ingest_folder(settings.collection_path)
+        again = _ingestor(settings, embedder).ingest_folder(settings.collection_path)
+        index = open_index(settings, embedder)[1]
+        hits = index.chunks.query(
+            query_embeddings=embedder.embed_queries(["Bản tin sinh hoạt chi bộ"]), n_results=3, include=["metadatas"]
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert first.chunks_embedded > 0 and again.chunks_embedded == 0
+    assert not (tiny_settings.chroma_path / "chroma.sqlite3").exists(), "server mode must not write locally"
+    assert hits["metadatas"][0][0]["source"] == TINY[0]
