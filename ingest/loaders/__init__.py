@@ -1,0 +1,83 @@
+"""Turn a file of any supported format into a ``LoadedDocument``.
+
+Every format goes through the same pipeline (format lines -> unwrap -> boilerplate removal ->
+NFC text), so the chunker and the citations see one text shape whatever the source was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from ingest.loaders.docx import docx_lines
+from ingest.loaders.html import html_lines
+from ingest.loaders.markdown import markdown_lines
+from ingest.loaders.pdf import pdf_lines
+from ingest.loaders.text import text_lines
+from ingest.metadata import extract_metadata
+from ingest.textclean import Line, finish_text, remove_boilerplate, unwrap
+from ingest.types import LoadedDocument
+
+_FORMATS: dict[str, tuple[str, Callable[[bytes], list[Line]]]] = {
+    ".pdf": ("pdf", pdf_lines),
+    ".md": ("markdown", markdown_lines),
+    ".markdown": ("markdown", markdown_lines),
+    ".txt": ("text", text_lines),
+    ".html": ("html", html_lines),
+    ".htm": ("html", html_lines),
+    ".docx": ("docx", docx_lines),
+}
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_FORMATS)
+
+
+class DocumentLoadError(Exception):
+    """A file that cannot be ingested; the message is shown to users as is, so it is bilingual."""
+
+    def __init__(self, source: str, vi: str, en: str) -> None:
+        super().__init__(f"{source}: {vi} / {en}")
+        self.source = source
+
+
+def load_document(path: Path, root: Path, manifest: Mapping[str, Mapping[str, str]] | None = None) -> LoadedDocument:
+    """Parse ``path`` into clean NFC text plus metadata; ``root`` fixes the document's identity."""
+    source = _source(path, root)
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise DocumentLoadError(
+            source,
+            f"định dạng tệp '{suffix or '(không có)'}' không được hỗ trợ (hỗ trợ: {supported})",
+            f"unsupported file type '{suffix or '(none)'}' (supported: {supported})",
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DocumentLoadError(source, f"không đọc được tệp ({error})", f"cannot read file ({error})") from error
+    if not data.strip():
+        raise DocumentLoadError(source, "tệp rỗng", "file is empty")
+    fmt, read_lines = _FORMATS[suffix]
+    try:
+        text = finish_text(remove_boilerplate(unwrap(read_lines(data))))
+    except Exception as error:  # parsers raise many unrelated types for one cause: a damaged file
+        raise DocumentLoadError(
+            source,
+            f"tệp {fmt} bị hỏng hoặc không đọc được ({type(error).__name__}: {error})",
+            f"corrupt or unreadable {fmt} file ({type(error).__name__}: {error})",
+        ) from error
+    if not text:
+        raise DocumentLoadError(
+            source,
+            "không trích xuất được văn bản nào (tệp quét ảnh cần OCR?)",
+            "no text could be extracted (a scanned file needing OCR?)",
+        )
+    meta = extract_metadata(text, source, (manifest or {}).get(source))
+    return LoadedDocument(meta=meta, text=text, sha256=hashlib.sha256(data).hexdigest(), fmt=fmt)
+
+
+def _source(path: Path, root: Path) -> str:
+    """Path relative to the collection root; a file outside it keeps its name rather than failing."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
