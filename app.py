@@ -54,6 +54,44 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_history(path: str | None) -> list[str]:
+    """Earlier user turns: a JSON list (strings, or chat messages with role/content) or one per line."""
+    if not path:
+        return []
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        turns = json.loads(text)
+    except json.JSONDecodeError:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    if not isinstance(turns, list):
+        raise ValueError(f"{path}: lịch sử phải là danh sách JSON / history must be a JSON list")
+    return [
+        t if isinstance(t, str) else str(t.get("content", ""))
+        for t in turns
+        if isinstance(t, str) or t.get("role", "user") == "user"
+    ]
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.chain import Assistant
+
+    assistant = Assistant(get_settings())
+    result = assistant.ask(args.question, read_history(args.history_file), mode=args.mode)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    if result.rewritten_query != result.question:
+        print(f"(Câu hỏi đầy đủ / standalone query: {result.rewritten_query})")
+    print(result.answer)
+    for citation in result.citations:
+        p = citation.passage
+        print(f"\n[{citation.n}] {p.title} {p.number} {p.date} — {p.section}\n    {citation.quote or p.text[:300]}")
+    if result.refused:
+        for p in result.retrieved[:3]:
+            print(f"\n  ~ {p.title} {p.number} — {p.section} ({p.score:.2f})\n    {p.text[:300]}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="documents, chunk counts, failures")
     stats.add_argument("--json", action="store_true")
     commands["stats"] = cmd_stats
+
+    ask = sub.add_parser("ask", help="answer a question with cited passages")
+    ask.add_argument("question")
+    ask.add_argument("--mode", choices=["extractive", "generative"], default="extractive")
+    ask.add_argument("--history-file", help="earlier user turns: JSON list or one per line")
+    ask.add_argument("--json", action="store_true")
+    commands["ask"] = cmd_ask
 
     parser.set_defaults(commands=commands)
     return parser

@@ -49,6 +49,16 @@ class ChunkingSettings(BaseModel):
     min_tokens: int = 40
 
 
+class RetrievalSettings(BaseModel):
+    """Hybrid search and the evidence bar below which the assistant refuses."""
+
+    k: int = 10  # passages returned (and shown as "retrieved")
+    answer_passages: int = 5  # passages the answer may draw on
+    # Top cosine below this means the collection does not hold the answer. Calibrated on
+    # eval/questions/dev.jsonl (see eval/reports): answerable questions score well above it.
+    refuse_below: float = 0.30
+
+
 class GeneratorSettings(BaseModel):
     """The local llama.cpp model, or any OpenAI-compatible server when ``url`` is set."""
 
@@ -79,6 +89,7 @@ class Settings(BaseSettings):
 
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
     generator: GeneratorSettings = GeneratorSettings()
 
     @property

@@ -1,0 +1,184 @@
+"""The question-answering chain, composed with LangChain's LCEL.
+
+prepare (language, follow-up rewrite, document references, glossary terms)
+  | retrieve (hybrid search, restricted to referenced documents when they exist)
+  | answer (refusal on weak evidence, else extractive or generative; streams events)
+
+Each stage is a plain function over a state dict, so the CLI, the UI and eval all run exactly
+the same chain; ``Assistant`` owns the loaded models and indexes so they load once per process.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
+
+from assistant.extractive import extractive_answer
+from assistant.glossary import detect_language, load_glossary
+from assistant.references import Resolution, parse_references, resolve
+from assistant.retriever import HybridRetriever, SearchRequest
+from assistant.rewrite import rewrite_followup
+from assistant.types import AnswerResult, Filters, Mode, Passage
+from ingest.embedder import Embedder
+from ingest.keyword_sync import sync_keyword_index
+from ingest.service import open_index
+from ingest.settings import Settings
+
+REFUSAL = {
+    "vi": "Không tìm thấy trong bộ văn bản. Dưới đây là các đoạn gần nhất để anh/chị tự kiểm tra.",
+    "en": "Not found in the collection. The closest passages are listed below for you to check.",
+}
+
+
+@dataclass
+class AnswerEvent:
+    """What the chain streams: text deltas while generating, then the final result."""
+
+    delta: str = ""
+    result: AnswerResult | None = None
+
+
+@dataclass
+class _State:
+    question: str
+    history: list[str]
+    mode: Mode
+    filters: Filters
+    language: str = "vi"
+    rewritten: str = ""
+    keyword_terms: list[str] = field(default_factory=list)
+    resolutions: list[Resolution] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Assistant:
+    """Loads the models and indexes once; answers questions through the LCEL chain."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder, self.index = open_index(settings, embedder)
+        self.glossary = load_glossary()
+        self._generator: Any = None
+        self.refresh()
+        self.chain: Runnable[_State, AnswerEvent] = (
+            RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableGenerator(self._answer)
+        )
+
+    def refresh(self, use: Sequence[str] = ("dense", "keyword")) -> None:
+        """Reload the keyword index and document catalog (after an ingest or upload)."""
+        keyword = sync_keyword_index(self.settings, self.index)
+        self.retriever = HybridRetriever(self.embedder, self.index, keyword, use=use)
+        self.catalog = [r.meta for r in self.index.records().values() if r.status == "ok"]
+
+    # --- public API -------------------------------------------------------------------------
+    def stream(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        mode: Mode = "extractive",
+        filters: Filters | None = None,
+    ) -> Iterator[AnswerEvent]:
+        state = _State(
+            question=unicodedata.normalize("NFC", question).strip(),
+            history=[unicodedata.normalize("NFC", h) for h in history],
+            mode=mode,
+            filters=filters or Filters(),
+        )
+        if not state.question:
+            raise ValueError("Câu hỏi trống / The question is empty.")
+        yield from self.chain.stream(state)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        mode: Mode = "extractive",
+        filters: Filters | None = None,
+    ) -> AnswerResult:
+        for event in self.stream(question, history, mode, filters):
+            if event.result is not None:
+                return event.result
+        raise RuntimeError("the answer chain ended without a result")
+
+    # --- chain stages -----------------------------------------------------------------------
+    def _prepare(self, state: _State) -> _State:
+        started = time.perf_counter()
+        state.language = detect_language(state.question)
+        state.rewritten = rewrite_followup(state.question, state.history)
+        state.keyword_terms = self.glossary.expand(state.rewritten)
+        state.resolutions = [resolve(ref, self.catalog) for ref in parse_references(state.rewritten)]
+        state.notes = [reference_note(r, state.language) for r in state.resolutions if r.status != "found"]
+        state.timings["prepare"] = _ms(started)
+        return state
+
+    def _retrieve(self, state: _State) -> _State:
+        started = time.perf_counter()
+        referenced = [m.source for r in state.resolutions if r.status != "not_found" for m in r.matches]
+        filters = state.filters
+        if referenced and not filters.sources:
+            filters = Filters(sources=referenced, kinds=filters.kinds, years=filters.years)
+        request = SearchRequest(state.rewritten, tuple(state.keyword_terms), filters, self.settings.retrieval.k)
+        state.passages = self.retriever.search(request)
+        if not state.passages and filters is not state.filters:
+            state.passages = self.retriever.search(SearchRequest(state.rewritten, request.keyword_terms, state.filters))
+        state.timings["retrieve"] = _ms(started)
+        return state
+
+    def _answer(self, states: Iterator[_State]) -> Iterator[AnswerEvent]:
+        for state in states:
+            started = time.perf_counter()
+            result = AnswerResult(
+                question=state.question,
+                rewritten_query=state.rewritten,
+                answer="",
+                refused=False,
+                language="en" if state.language == "en" else "vi",
+                mode=state.mode,
+                retrieved=state.passages,
+                notes=state.notes,
+                timings_ms=state.timings,
+            )
+            evidence = [p for p in state.passages if p.score >= self.settings.retrieval.refuse_below]
+            if not evidence:
+                result.refused = True
+                result.answer = "\n".join([*state.notes, REFUSAL[result.language]])
+            elif state.mode == "generative":
+                yield from self._generate(state, evidence, result)
+            else:
+                text, result.citations = extractive_answer(
+                    state.rewritten,
+                    state.keyword_terms,
+                    evidence[: self.settings.retrieval.answer_passages],
+                    state.language,
+                )
+                result.answer = "\n".join([*state.notes, text])
+            result.timings_ms["answer"] = _ms(started)
+            result.timings_ms["total"] = sum(v for k, v in result.timings_ms.items() if k != "total")
+            yield AnswerEvent(result=result)
+
+    def _generate(self, state: _State, evidence: list[Passage], result: AnswerResult) -> Iterator[AnswerEvent]:
+        raise NotImplementedError  # wired to assistant.generative once it lands
+
+
+def reference_note(resolution: Resolution, language: str) -> str:
+    """Say plainly when a referenced document is missing or ambiguous."""
+    ref = resolution.ref.raw
+    if resolution.status == "not_found":
+        if language == "en":
+            return f"“{ref}” is not in the collection; here is what the collection says about it."
+        return f"“{ref}” không có trong bộ văn bản; dưới đây là những gì bộ văn bản nói về văn bản này."
+    listed = "; ".join(f"{m.number or m.title} ({m.date or '?'})" for m in resolution.matches)
+    if language == "en":
+        return f"“{ref}” matches several documents: {listed}. Add the year to choose one."
+    return f"“{ref}” khớp với nhiều văn bản: {listed}. Hãy nêu năm ban hành để chọn đúng văn bản."
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

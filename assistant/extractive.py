@@ -1,0 +1,76 @@
+"""Extractive answers: the most relevant sentences of the top passages, each with its marker.
+
+No LLM means nothing can be invented: every sentence of the answer is a verbatim sentence of a
+cited passage. Sentences are scored lexically against the query's segmented words (plus glossary
+terms for English questions) and weighted by their passage's rank, which keeps the whole answer
+within a few milliseconds after retrieval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.support import split_sentences
+from assistant.types import Citation, Passage
+from ingest.vitokens import segment
+
+MAX_SENTENCES = 3
+PASSAGES_CONSIDERED = 5
+MIN_WORDS = 5  # headings like "4.3.1. (Khoản 3):" are not answers
+
+INTRO = {
+    "vi": "Theo bộ văn bản:",
+    "en": "According to the collection (quotes in Vietnamese):",
+}
+
+
+@dataclass
+class _Candidate:
+    sentence: str
+    passage_rank: int
+    score: float
+
+
+def extractive_answer(
+    query: str, keyword_terms: Sequence[str], passages: Sequence[Passage], language: str
+) -> tuple[str, list[Citation]]:
+    """Answer text with [n] markers, and the numbered citations it uses."""
+    query_tokens = set(segment(" ".join((query, *keyword_terms))))
+    candidates = [
+        _Candidate(sentence, rank, _score(sentence, query_tokens, rank, passage.score))
+        for rank, passage in enumerate(passages[:PASSAGES_CONSIDERED])
+        for sentence in split_sentences(passage.text)
+        if len(sentence.split()) >= MIN_WORDS
+    ]
+    chosen = _pick(candidates)
+    citations: dict[int, Citation] = {}
+    lines = [INTRO.get(language, INTRO["vi"])]
+    for cand in chosen:
+        passage = passages[cand.passage_rank]
+        citation = citations.setdefault(cand.passage_rank, Citation(len(citations) + 1, passage, cand.sentence))
+        lines.append(f"- {cand.sentence.strip()} [{citation.n}]")
+    return "\n".join(lines), sorted(citations.values(), key=lambda c: c.n)
+
+
+def _score(sentence: str, query_tokens: set[str], rank: int, cosine: float) -> float:
+    tokens = set(segment(sentence))
+    if not tokens or not query_tokens:
+        return 0.0
+    overlap = len(tokens & query_tokens) / math.sqrt(len(query_tokens) * max(len(tokens), 4))
+    return overlap + 0.5 * max(cosine, 0.0) + 0.3 / (rank + 1)
+
+
+def _pick(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Best sentences, at most two from one passage, kept in reading order within a passage."""
+    ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+    chosen: list[_Candidate] = []
+    per_passage: dict[int, int] = {}
+    for cand in ranked:
+        if len(chosen) == MAX_SENTENCES or (chosen and cand.score < 0.5 * chosen[0].score):
+            break
+        if per_passage.get(cand.passage_rank, 0) < 2 and cand.sentence not in {c.sentence for c in chosen}:
+            chosen.append(cand)
+            per_passage[cand.passage_rank] = per_passage.get(cand.passage_rank, 0) + 1
+    return chosen

@@ -1,0 +1,125 @@
+"""Hybrid retrieval: dense search in Chroma plus Vietnamese BM25, fused by reciprocal rank.
+
+Dense search understands paraphrase and English questions; BM25 over word-segmented text nails
+exact terms, numbers and document numbers ("30 ngày", "294-QĐ/TW") that embeddings blur. RRF
+fuses ranks, not scores, so the two need no calibration against each other. Every fused passage
+then gets its cosine similarity to the query (from the stored vectors), because the refusal
+decision needs one comparable evidence score whichever search found the passage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from assistant.fusion import reciprocal_rank_fusion
+from assistant.types import Filters, Passage
+from ingest.embedder import Embedder
+from ingest.index import ChunkIndex
+from ingest.keyword_index import KeywordIndex
+from ingest.vitokens import segment
+
+CANDIDATES = 50  # per retriever, before fusion
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One retrieval call: the text for embeddings, extra keyword terms, and restrictions."""
+
+    query: str
+    keyword_terms: tuple[str, ...] = ()
+    filters: Filters | None = None
+    k: int = 10
+
+
+class HybridRetriever:
+    """Dense + keyword search over one index; ``use`` selects either half for the eval baselines."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        index: ChunkIndex,
+        keyword: KeywordIndex,
+        use: Sequence[str] = ("dense", "keyword"),
+    ) -> None:
+        self.embedder = embedder
+        self.index = index
+        self.keyword = keyword
+        self.use = tuple(use)
+        self._embed_query = lru_cache(maxsize=512)(self._embed_uncached)
+
+    def _embed_uncached(self, query: str) -> np.ndarray:
+        return self.embedder.embed_queries([query])[0]
+
+    def search(self, request: SearchRequest) -> list[Passage]:
+        vector = self._embed_query(request.query)
+        where = chroma_where(request.filters)
+        rankings: list[list[str]] = []
+        if "dense" in self.use:
+            rankings.append(self._dense(vector, where))
+        if "keyword" in self.use:
+            rankings.append(self._keyword(request, where))
+        fused = reciprocal_rank_fusion(rankings)[: request.k]
+        return self._passages(fused, vector)
+
+    def _dense(self, vector: np.ndarray, where: dict[str, Any] | None) -> list[str]:
+        got = self.index.chunks.query(query_embeddings=[vector], n_results=CANDIDATES, where=where, include=[])
+        return list(got["ids"][0])
+
+    def _keyword(self, request: SearchRequest, where: dict[str, Any] | None) -> list[str]:
+        tokens = segment(" ".join((request.query, *request.keyword_terms)))
+        allowed = self._allowed_ids(where) if where else None
+        return [chunk_id for chunk_id, _ in self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)]
+
+    def _allowed_ids(self, where: dict[str, Any]) -> set[str]:
+        return set(self.index.chunks.get(where=where, include=[])["ids"])
+
+    def _passages(self, fused: list[tuple[str, float]], vector: np.ndarray) -> list[Passage]:
+        if not fused:
+            return []
+        ids = [chunk_id for chunk_id, _ in fused]
+        got = self.index.chunks.get(ids=ids, include=["metadatas", "documents", "embeddings"])
+        rows = {
+            chunk_id: (meta, text, emb)
+            for chunk_id, meta, text, emb in zip(
+                got["ids"], got["metadatas"], got["documents"], got["embeddings"], strict=True
+            )
+        }
+        passages = []
+        for chunk_id, fused_score in fused:
+            meta, text, emb = rows[chunk_id]
+            passages.append(
+                Passage(
+                    id=chunk_id,
+                    source=str(meta["source"]),
+                    title=str(meta.get("title", "")),
+                    number=str(meta.get("number", "")),
+                    date=str(meta.get("date", "")),
+                    kind=str(meta.get("kind", "")),
+                    section=str(meta.get("section", "")),
+                    text=text,
+                    start=int(meta.get("start", 0)),
+                    end=int(meta.get("end", 0)),
+                    score=float(np.dot(np.asarray(emb, dtype=np.float32), vector)),
+                    fused=fused_score,
+                )
+            )
+        return passages
+
+
+def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
+    """Translate user filters into a Chroma ``where`` clause (None when unrestricted)."""
+    if filters is None or filters.is_empty():
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.kinds:
+        clauses.append({"kind": {"$in": list(filters.kinds)}})
+    if filters.years:
+        clauses.append({"year": {"$in": [int(y) for y in filters.years]}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

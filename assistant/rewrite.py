@@ -1,0 +1,52 @@
+"""Turning a follow-up into a standalone query, by rules first.
+
+Retrieval sees one query, so "còn đảng viên dự bị thì sao?" must carry what the conversation is
+about. Rules cover the common shapes (an opener such as "còn"/"vậy"/"and"/"what about", a
+pronoun pointing back, a very short question) and cost nothing; the generator may refine the
+result when it is enabled. The rewrite is shown to the user, so it stays readable: the new
+question first, then the earlier question it depends on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+_OPENERS = re.compile(
+    r"^\s*(?:còn|thế còn|vậy còn|vậy thì|vậy|thế thì|thế|và|nếu vậy|trường hợp đó|"
+    r"and|but|so|what about|how about|and what about|then)\b[\s,]*",
+    re.IGNORECASE,
+)
+_TRAILERS = re.compile(r"\s*(?:thì sao|thế nào|ra sao|nữa|thì thế nào)?\s*[?？.!]*\s*$", re.IGNORECASE)
+_BACK_REFERENCES = re.compile(
+    r"\b(?:đó|này|ấy|trên|nói trên|việc đó|trường hợp này|họ|người đó|"
+    r"that|this|it|those|they|them|he|she|who decides that|the same)\b",
+    re.IGNORECASE,
+)
+SHORT_QUESTION_WORDS = 6
+
+
+def needs_context(question: str) -> bool:
+    """A question that cannot stand alone: opener, back-reference, or too short to say much."""
+    text = unicodedata.normalize("NFC", question)
+    return bool(_OPENERS.match(text) or _BACK_REFERENCES.search(text) or len(text.split()) <= SHORT_QUESTION_WORDS)
+
+
+def rewrite_followup(question: str, history: Sequence[str]) -> str:
+    """The standalone query used for retrieval; the question itself when it stands alone."""
+    question = unicodedata.normalize("NFC", question).strip()
+    earlier = [unicodedata.normalize("NFC", turn).strip() for turn in history if turn.strip()]
+    if not earlier or not needs_context(question):
+        return question
+    core = _TRAILERS.sub("", _OPENERS.sub("", question)).strip() or question
+    anchor = _standalone_anchor(earlier)
+    return f"{core} ({anchor})" if core.casefold() not in anchor.casefold() else anchor
+
+
+def _standalone_anchor(earlier: list[str]) -> str:
+    """The most recent earlier turn that stands alone (itself possibly rewritten by the chain)."""
+    for turn in reversed(earlier):
+        if not needs_context(turn):
+            return turn.rstrip("?？ ")
+    return earlier[-1].rstrip("?？ ")
