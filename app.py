@@ -92,6 +92,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.ui.server import serve
+
+    settings = get_settings()
+    ui = settings.ui.model_copy(update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v})
+    serve(settings.model_copy(update={"ui": ui}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--history-file", help="earlier user turns: JSON list or one per line")
     ask.add_argument("--json", action="store_true")
     commands["ask"] = cmd_ask
+
+    serve = sub.add_parser("serve", help="start the chat UI (prints its URL)")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1; others require a login)")
+    serve.add_argument("--port", type=int)
+    commands["serve"] = cmd_serve
 
     parser.set_defaults(commands=commands)
     return parser

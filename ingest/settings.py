@@ -71,6 +71,18 @@ class GeneratorSettings(BaseModel):
     threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
 
 
+class UISettings(BaseModel):
+    """The Gradio app. Loopback by default; any other bind address requires a login."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    username: str | None = None
+    password: str | None = None
+    language: Literal["vi", "en"] = "vi"
+    max_upload_mb: int = 50
+    concurrency: int = 2  # answers computed at once; more only queue on 2 cores
+
+
 class Settings(BaseSettings):
     """Deployment settings. Paths default to the layout a fresh clone has."""
 
@@ -90,6 +102,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    ui: UISettings = UISettings()
     generator: GeneratorSettings = GeneratorSettings()
 
     @property
@@ -99,6 +112,10 @@ class Settings(BaseSettings):
     @property
     def keyword_path(self) -> Path:
         return self.data_dir / "keyword"
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.data_dir / "uploads"
 
     @property
     def embedding_model_dir(self) -> Path:
