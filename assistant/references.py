@@ -1,0 +1,197 @@
+"""Document references in user questions ("Hướng dẫn 26", "QĐ 294", "Directive 35 of 2019").
+
+A reference tells retrieval which document the user means, so it can filter to that document, or
+say plainly that the collection does not hold it instead of answering from a look-alike. Parsing is
+table-driven (one alias table for Vietnamese names, abbreviations and English names) and works on
+the NFC form of the query, so decomposed input parses the same; spans index into that NFC form.
+
+A number only counts as a reference next to a document kind, so "18 tuổi", "Điều 4" or "khoản 2"
+are never references, and a kind word followed by a quantity ("quy định 30 ngày") is not either.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ingest.types import DocumentMeta
+
+CHARTER = "Điều lệ"
+
+# alias (casefolded) -> kind. Abbreviations are also accepted without "đ" ("qd"), as typed on
+# keyboards without Vietnamese input.
+_KIND_ALIASES: dict[str, str] = {
+    **dict.fromkeys(["quy định", "qđ", "qd", "regulation"], "Quy định"),
+    **dict.fromkeys(["quyết định", "decision"], "Quyết định"),
+    **dict.fromkeys(["hướng dẫn", "hd", "guidance", "guideline", "instruction"], "Hướng dẫn"),
+    **dict.fromkeys(["chỉ thị", "ct", "directive"], "Chỉ thị"),
+    **dict.fromkeys(["kết luận", "kl", "conclusion"], "Kết luận"),
+    **dict.fromkeys(["nghị quyết", "nq", "resolution"], "Nghị quyết"),
+    **dict.fromkeys(["quy chế"], "Quy chế"),
+    **dict.fromkeys(["thông báo", "tb"], "Thông báo"),
+}
+# The abbreviation printed in document numbers ("294-QĐ/TW"). "QĐ" is shared by Quy định and
+# Quyết định, which is why kind matching falls back to the printed abbreviation.
+_KIND_ABBREVIATIONS: dict[str, str] = {
+    "Quy định": "QĐ",
+    "Quyết định": "QĐ",
+    "Hướng dẫn": "HD",
+    "Chỉ thị": "CT",
+    "Kết luận": "KL",
+    "Nghị quyết": "NQ",
+    "Quy chế": "QC",
+    "Thông báo": "TB",
+}
+_KIND_BY_ABBREVIATION = {"QĐ": "Quy định"} | {abbr: kind for kind, abbr in _KIND_ABBREVIATIONS.items() if abbr != "QĐ"}
+
+
+def _alternation(words: Iterable[str]) -> str:
+    # Longest first so "quy định" wins over a shorter alias that prefixes it.
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
+_SUFFIX = r"(?P<abbr>[^\W\d_]+)\s*/\s*(?P<issuer>[^\W\d_]+(?:-[^\W\d_]+)*)"
+_YEAR = (
+    r"(?:\s*,?\s*(?:"
+    r"ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?P<year1>\d{4})"
+    r"|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+(?P<year2>\d{4})"
+    r"|(?:năm|of|in|from)\s+(?P<year3>\d{4})"
+    r"|\((?P<year4>\d{4})\)"
+    r"))?"
+)
+# Quantities: a kind word followed by one of these is prose ("quy định 30 ngày"), not a reference.
+_UNITS = r"(?!\s*(?:ngày|tháng|năm|tuổi|lần|người|giờ|phút|%|days?|months?|years?|times)\b)"
+_NUMBERED = re.compile(
+    rf"\b(?P<kind>{_alternation(_KIND_ALIASES)})\.?\s*(?:số|no\.?|number|#)?\s*(?P<num>\d+)\b"
+    rf"(?:\s*[-–]\s*{_SUFFIX})?{_YEAR}{_UNITS}",
+    re.IGNORECASE,
+)
+_BARE_NUMBER = re.compile(rf"\b(?P<num>\d+)\s*[-–]\s*{_SUFFIX}{_YEAR}", re.IGNORECASE)
+# "thi hành Điều lệ" names the subject of Quy định 294 / Hướng dẫn 06, not the charter itself.
+_CHARTER_NAMES = ("điều lệ đảng cộng sản việt nam", "điều lệ đảng", "điều lệ", "party charter", "charter", "statute")
+_CHARTER = re.compile(
+    rf"(?<!thi hành )\b(?:the\s+)?(?:{_alternation(_CHARTER_NAMES)})\b(?:\s*(?:năm|of)?\s*(?P<year>\d{{4}})\b)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """One document named in a query. ``number`` is bare ("26"); ``suffix`` only when typed."""
+
+    kind: str | None
+    number: str | None
+    suffix: str | None
+    year: int | None
+    raw: str
+    span: tuple[int, int]
+
+
+@dataclass
+class Resolution:
+    ref: DocRef
+    matches: list[DocumentMeta]
+    status: Literal["found", "not_found", "ambiguous"]
+
+
+def parse_references(query: str) -> list[DocRef]:
+    """References in reading order; where patterns overlap, the earlier and longer one wins."""
+    text = unicodedata.normalize("NFC", query)
+    candidates = [_numbered_ref(m) for m in _NUMBERED.finditer(text)]
+    candidates += [_numbered_ref(m) for m in _BARE_NUMBER.finditer(text)]
+    candidates += [_charter_ref(m) for m in _CHARTER.finditer(text)]
+    candidates.sort(key=lambda ref: (ref.span[0], -ref.span[1]))
+    refs: list[DocRef] = []
+    for ref in candidates:
+        if not refs or ref.span[0] >= refs[-1].span[1]:
+            refs.append(ref)
+    return refs
+
+
+def _numbered_ref(match: re.Match[str]) -> DocRef:
+    groups = match.groupdict()
+    abbr = groups["abbr"].upper() if groups["abbr"] else None
+    kind_text = groups.get("kind")
+    kind = _KIND_ALIASES[_fold(kind_text)] if kind_text else _KIND_BY_ABBREVIATION.get(abbr or "")
+    year = next((groups[g] for g in ("year1", "year2", "year3", "year4") if groups[g]), None)
+    return DocRef(
+        kind=kind,
+        number=groups["num"],
+        suffix=f"{abbr}/{groups['issuer'].upper()}" if abbr else None,
+        year=int(year) if year else None,
+        raw=match.group(),
+        span=match.span(),
+    )
+
+
+def _charter_ref(match: re.Match[str]) -> DocRef:
+    year = match.group("year")
+    return DocRef(CHARTER, None, None, int(year) if year else None, match.group(), match.span())
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def strip_references(query: str, refs: Iterable[DocRef]) -> str:
+    """The NFC query without the reference spans, so keyword scoring is not dominated by the
+    document's name, which every chunk of that document may not even contain."""
+    text = unicodedata.normalize("NFC", query)
+    for ref in sorted(refs, key=lambda r: r.span[0], reverse=True):
+        start, end = ref.span
+        text = f"{text[:start]} {text[end:]}"
+    return " ".join(text.split())
+
+
+def resolve(ref: DocRef, catalog: Sequence[DocumentMeta]) -> Resolution:
+    """Find the catalog documents a reference names; same-number documents are told apart by year."""
+    matches = _charter_matches(catalog) if ref.kind == CHARTER else _numbered_matches(ref, catalog)
+    if ref.year is not None:
+        # A document whose date is unknown cannot be ruled out by year.
+        matches = [doc for doc in matches if _year(doc) in (None, ref.year)]
+    status: Literal["found", "not_found", "ambiguous"] = (
+        "not_found" if not matches else "found" if len(matches) == 1 else "ambiguous"
+    )
+    return Resolution(ref=ref, matches=matches, status=status)
+
+
+def _charter_matches(catalog: Sequence[DocumentMeta]) -> list[DocumentMeta]:
+    return [doc for doc in catalog if doc.kind == CHARTER]
+
+
+def _numbered_matches(ref: DocRef, catalog: Sequence[DocumentMeta]) -> list[DocumentMeta]:
+    if ref.number is None:
+        return []
+    same_number = [doc for doc in catalog if _split_number(doc.number)[0] == int(ref.number)]
+    if ref.suffix is not None:
+        return [doc for doc in same_number if _split_number(doc.number)[1] == _fold_suffix(ref.suffix)]
+    if ref.kind is None:
+        return same_number
+    exact = [doc for doc in same_number if doc.kind == ref.kind]
+    # Users mix up kinds that share a printed abbreviation (Quy định / Quyết định, both "QĐ").
+    return exact or [doc for doc in same_number if _printed_abbreviation(doc) == _KIND_ABBREVIATIONS.get(ref.kind)]
+
+
+_DOC_NUMBER = re.compile(r"^\s*(\d+)\s*[-–]\s*(\S.*?)\s*$")
+
+
+def _split_number(number: str) -> tuple[int | None, str | None]:
+    """("294-QĐ/TW") -> (294, "QĐ/TW"): numbers compare as integers, so "26" never matches "261"."""
+    match = _DOC_NUMBER.match(unicodedata.normalize("NFC", number))
+    return (int(match.group(1)), _fold_suffix(match.group(2))) if match else (None, None)
+
+
+def _fold_suffix(suffix: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFC", suffix)).upper()
+
+
+def _printed_abbreviation(doc: DocumentMeta) -> str | None:
+    suffix = _split_number(doc.number)[1]
+    return suffix.split("/")[0] if suffix else None
+
+
+def _year(doc: DocumentMeta) -> int | None:
+    return int(doc.date[:4]) if doc.date[:4].isdigit() else None

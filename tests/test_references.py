@@ -1,0 +1,151 @@
+"""Parsing and resolving document references, including the look-alikes that must not parse."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from assistant.references import DocRef, parse_references, resolve, strip_references
+from ingest.types import DocumentMeta
+
+CATALOG = [
+    DocumentMeta("official/qd-294.pdf", "Quy định", "294-QĐ/TW", "Ban Chấp hành Trung ương", "2025-05-26"),
+    DocumentMeta("official/hd-06.pdf", "Hướng dẫn", "06-HD/TW", "Ban Bí thư", "2025-06-09"),
+    DocumentMeta("official/hd-45.md", "Hướng dẫn", "45-HD/BTCTW", "Ban Tổ chức Trung ương", "2025-11-21"),
+    DocumentMeta("official/hd-261.md", "Hướng dẫn", "261-HD/BTCTW", "Ban Tổ chức Trung ương", "2024-01-02"),
+    DocumentMeta("official/qd-1147.md", "Quyết định", "1147-QĐ/BTGDVTW", "Ban Tuyên giáo", "2025-12-01"),
+    DocumentMeta("official/kl-221.md", "Kết luận", "221-KL/TW", "Bộ Chính trị", "2025-11-28"),
+    DocumentMeta("official/kl-155.md", "Kết luận", "155-KL/TW", "Bộ Chính trị", ""),
+    DocumentMeta("official/ct-35-2019.md", "Chỉ thị", "35-CT/TW", "Bộ Chính trị", "2019-06-14"),
+    DocumentMeta("official/ct-35-2024.md", "Chỉ thị", "35-CT/TW", "Bộ Chính trị", "2024-06-14"),
+    DocumentMeta("official/dieu-le-2011.md", "Điều lệ", "", "Đại hội XI", "2011-01-19"),
+    DocumentMeta("articles/dieu-le-wiki.md", "article", "", "Wikipedia", "", "Điều lệ Đảng Cộng sản Việt Nam"),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "number", "suffix", "year"),
+    [
+        ("Hướng dẫn 26", "Hướng dẫn", "26", None, None),
+        ("HD 26", "Hướng dẫn", "26", None, None),
+        ("HD26", "Hướng dẫn", "26", None, None),
+        ("26-HD/BTCTW", "Hướng dẫn", "26", "HD/BTCTW", None),
+        ("Guidance 26", "Hướng dẫn", "26", None, None),
+        ("Quy định 294", "Quy định", "294", None, None),
+        ("QĐ 294", "Quy định", "294", None, None),
+        ("Qđ 294-QĐ/TW", "Quy định", "294", "QĐ/TW", None),
+        ("Regulation 294", "Quy định", "294", None, None),
+        ("Decision 1147", "Quyết định", "1147", None, None),
+        ("Điều lệ", "Điều lệ", None, None, None),
+        ("Điều lệ Đảng", "Điều lệ", None, None, None),
+        ("Charter", "Điều lệ", None, None, None),
+        ("Party Charter", "Điều lệ", None, None, None),
+        ("Statute", "Điều lệ", None, None, None),
+        ("Chỉ thị 35", "Chỉ thị", "35", None, None),
+        ("Directive 35", "Chỉ thị", "35", None, None),
+        ("Chỉ thị số 35-CT/TW ngày 14/6/2019", "Chỉ thị", "35", "CT/TW", 2019),
+        ("Chỉ thị 35 năm 2024", "Chỉ thị", "35", None, 2024),
+        ("Directive 35 of 2019", "Chỉ thị", "35", None, 2019),
+        ("Kết luận 221", "Kết luận", "221", None, None),
+        ("Conclusion 221", "Kết luận", "221", None, None),
+        ("KL 221", "Kết luận", "221", None, None),
+        ("Nghị quyết 18", "Nghị quyết", "18", None, None),
+        ("Resolution 18", "Nghị quyết", "18", None, None),
+        ("quy định 294 quy định tuổi vào đảng?", "Quy định", "294", None, None),
+        ("hướng dẫn 26 nói gì về số dư?", "Hướng dẫn", "26", None, None),
+    ],
+)
+def test_reference_forms(query: str, kind: str, number: str | None, suffix: str | None, year: int | None) -> None:
+    for form in (query, query.lower(), unicodedata.normalize("NFD", query)):
+        refs = parse_references(form)
+        assert len(refs) == 1, form
+        ref = refs[0]
+        assert (ref.kind, ref.number, ref.suffix, ref.year) == (kind, number, suffix, year)
+
+
+def test_span_and_raw_point_into_the_nfc_query() -> None:
+    query = unicodedata.normalize("NFD", "Theo Quy định 294, tuổi vào Đảng?")
+    (ref,) = parse_references(query)
+    nfc = unicodedata.normalize("NFC", query)
+    assert nfc[ref.span[0] : ref.span[1]] == ref.raw == "Quy định 294"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Điều 4 quy định gì?", "khoản 2", "đảng viên 18 tuổi", "trong 30 ngày", "theo quy định 30 ngày", "năm 2025"],
+)
+def test_look_alikes_are_not_references(query: str) -> None:
+    assert parse_references(query) == []
+
+
+def test_charter_named_as_subject_of_another_document_is_not_a_reference() -> None:
+    refs = parse_references("Quy định 294 thi hành Điều lệ Đảng về kết nạp")
+    assert [(r.kind, r.number) for r in refs] == [("Quy định", "294")]
+
+
+def test_several_references_in_reading_order() -> None:
+    refs = parse_references("So sánh Điều lệ Đảng với Quy định 294-QĐ/TW và HD 06")
+    assert [(r.kind, r.number) for r in refs] == [("Điều lệ", None), ("Quy định", "294"), ("Hướng dẫn", "06")]
+
+
+def test_strip_references_keeps_the_question() -> None:
+    query = "Hướng dẫn 26 nói gì về số dư?"
+    assert strip_references(query, parse_references(query)) == "nói gì về số dư?"
+    english = "what does Guidance 26 say about surplus candidates?"
+    assert strip_references(english, parse_references(english)) == "what does say about surplus candidates?"
+
+
+def _resolve(query: str):
+    (ref,) = parse_references(query)
+    return resolve(ref, CATALOG)
+
+
+@pytest.mark.parametrize(
+    ("query", "source"),
+    [
+        ("Quy định 294", "official/qd-294.pdf"),
+        ("QĐ 294", "official/qd-294.pdf"),
+        ("294-qđ/tw", "official/qd-294.pdf"),
+        ("Regulation 294", "official/qd-294.pdf"),
+        ("HD 6", "official/hd-06.pdf"),
+        ("Hướng dẫn 06-HD/TW", "official/hd-06.pdf"),
+        ("Decision 1147", "official/qd-1147.md"),
+        ("QĐ 1147", "official/qd-1147.md"),  # QĐ is shared by Quy định and Quyết định
+        ("KL 155 năm 2025", "official/kl-155.md"),  # undated document cannot be excluded by year
+        ("Chỉ thị 35 năm 2024", "official/ct-35-2024.md"),
+        ("Chỉ thị số 35-CT/TW ngày 14/6/2019", "official/ct-35-2019.md"),
+        ("Party Charter", "official/dieu-le-2011.md"),
+    ],
+)
+def test_found(query: str, source: str) -> None:
+    resolution = _resolve(query)
+    assert resolution.status == "found"
+    assert [doc.source for doc in resolution.matches] == [source]
+
+
+def test_same_number_without_year_is_ambiguous() -> None:
+    resolution = _resolve("Directive 35")
+    assert resolution.status == "ambiguous"
+    assert {doc.source for doc in resolution.matches} == {"official/ct-35-2019.md", "official/ct-35-2024.md"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Hướng dẫn 26", "Guidance 26", "26-HD/BTCTW", "Chỉ thị 35 năm 2020", "Nghị quyết 18", "294-QĐ/BTCTW"],
+)
+def test_not_found(query: str) -> None:
+    resolution = _resolve(query)
+    assert resolution.status == "not_found" and resolution.matches == []
+
+
+def test_number_prefix_does_not_match_longer_numbers() -> None:
+    # "26" must not find "261-HD/BTCTW"; "4" must not find "45-HD/BTCTW".
+    assert _resolve("HD 26").status == "not_found"
+    assert _resolve("HD 4").status == "not_found"
+    assert _resolve("HD 261").matches[0].number == "261-HD/BTCTW"
+
+
+def test_hand_built_ref_without_kind_matches_any_kind() -> None:
+    ref = DocRef(kind=None, number="221", suffix=None, year=None, raw="221", span=(0, 3))
+    assert [doc.source for doc in resolve(ref, CATALOG).matches] == ["official/kl-221.md"]
