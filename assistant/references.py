@@ -71,7 +71,15 @@ _NUMBERED = re.compile(
 )
 _BARE_NUMBER = re.compile(rf"\b(?P<num>\d+)\s*[-–]\s*{_SUFFIX}{_YEAR}", re.IGNORECASE)
 # "thi hành Điều lệ" names the subject of Quy định 294 / Hướng dẫn 06, not the charter itself.
-_CHARTER_NAMES = ("điều lệ đảng cộng sản việt nam", "điều lệ đảng", "điều lệ", "party charter", "charter", "statute")
+_CHARTER_NAMES = (
+    "điều lệ đảng cộng sản việt nam",
+    "điều lệ đảng",
+    "điều lệ",
+    "party charter",
+    "charter",
+    "party statute",
+    "statute",
+)
 _CHARTER = re.compile(
     rf"(?<!thi hành )\b(?:the\s+)?(?:{_alternation(_CHARTER_NAMES)})\b(?:\s*(?:năm|of)?\s*(?P<year>\d{{4}})\b)?",
     re.IGNORECASE,
