@@ -33,10 +33,10 @@ STRUCTURAL_LINE_RE = re.compile(
     re.VERBOSE,
 )
 
-_SENTENCE_END = ".!?:;…"
+_SENTENCE_END = ".!?…"  # not ":" — "điều kiện: Có sức khoẻ" continues the sentence
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_SPACE_BEFORE_MARK = re.compile(r"(?<=\w)\s+(?=[\u0300-\u036f])")
+_SPACES = re.compile(r"\s+")  # Unicode-aware: also NBSP, thin spaces and stray newlines
+_SPACE_BEFORE_MARK = re.compile(r"(?<=[\w\u0300-\u036f])\s+(?=[\u0300-\u036f])")
 _STRAY_MARK = re.compile(r"(?<![\w\u0300-\u036f])[\u0300-\u036f]+")
 
 

@@ -20,6 +20,8 @@ def pdf_lines(data: bytes) -> list[Line]:
     the last line of a paragraph: a far better signal than line length in a proportional font.
     """
     with pymupdf.open(stream=data, filetype="pdf") as document:
+        if document.page_count == 0:  # MuPDF "repairs" garbage into an empty document
+            raise ValueError("no pages")
         pages = [_page_lines(page) for page in document]
     right_margin = _right_margin([x1 for page in pages for _, x1, _ in page])
     kept = body_line_indices([[text for text, _, _ in page] for page in pages])
