@@ -1,0 +1,98 @@
+"""Reviewed English -> Vietnamese party-building glossary, for expanding English queries.
+
+The collection is Vietnamese, so an English question shares no words with it and BM25 finds
+nothing; the dense model bridges languages only loosely for terms of art ("surplus candidates" is
+"số dư", not a literal translation). Appending the glossary's Vietnamese terms to the keyword query
+gives BM25 the exact wording the documents use. Entries are hand-reviewed, and every Vietnamese
+variant is checked to occur in the collection (tests/test_glossary.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+DEFAULT_PATH = Path(__file__).with_name("glossary.tsv")
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Letters only Vietnamese uses; any of them marks a word as Vietnamese.
+_VIETNAMESE_LETTERS = re.compile(r"[đăâêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
+_FUNCTION_WORDS = "the a an of to in on for about what which who how when why does do is are was were be can should"
+_ENGLISH_FUNCTION_WORDS = frozenset(f"{_FUNCTION_WORDS} must say says said with by from and or this that these".split())
+
+
+def _match_key(text: str) -> tuple[str, ...]:
+    """Lowercase words with a crude plural strip, applied alike to entries and queries, so
+    "Party members" finds "Party member" without a stemmer dependency."""
+    words = _WORD.findall(unicodedata.normalize("NFC", text).casefold().replace("-", " "))
+    return tuple(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """English phrase key -> Vietnamese variants (first is the preferred term)."""
+
+    entries: dict[tuple[str, ...], tuple[str, ...]]
+
+    @property
+    def _longest(self) -> int:
+        return max((len(key) for key in self.entries), default=0)
+
+    def expand(self, query: str) -> list[str]:
+        """Vietnamese terms for the English phrases in ``query``, in query order, without repeats.
+
+        Longest match first: "probationary member" yields "đảng viên dự bị" and does not also fire
+        "member", whose generic "đảng viên" would pull in every chunk about members.
+        """
+        words = _match_key(query)
+        terms: list[str] = []
+        position = 0
+        while position < len(words):
+            length = self._match_length(words, position)
+            if length:
+                for term in self.entries[words[position : position + length]]:
+                    if term not in terms:
+                        terms.append(term)
+                position += length
+            else:
+                position += 1
+        return terms
+
+    def _match_length(self, words: tuple[str, ...], position: int) -> int:
+        for length in range(min(self._longest, len(words) - position), 0, -1):
+            if words[position : position + length] in self.entries:
+                return length
+        return 0
+
+
+def load_glossary(path: Path | None = None) -> Glossary:
+    """Read the TSV (columns ``en``, ``vi``; variants in ``vi`` separated by ``|``)."""
+    entries: dict[tuple[str, ...], tuple[str, ...]] = {}
+    with (path or DEFAULT_PATH).open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            key = _match_key(row["en"])
+            variants = tuple(unicodedata.normalize("NFC", v.strip()) for v in row["vi"].split("|") if v.strip())
+            if not key or not variants:
+                raise ValueError(f"bad glossary row: {row}")
+            if key in entries:
+                raise ValueError(f"duplicate glossary entry: {row['en']!r}")
+            entries[key] = variants
+    return Glossary(entries)
+
+
+def detect_language(text: str) -> Literal["vi", "en"]:
+    """Which language to answer in: words with Vietnamese letters against English function words.
+
+    Mixed queries ("what does Điều lệ say") count both; a tie with any Vietnamese goes to "vi".
+    Unaccented Vietnamese ("huong dan 26") reads as "en"; the retrieval side does not depend on it.
+    """
+    words = unicodedata.normalize("NFC", text).casefold().split()
+    vietnamese = sum(1 for w in words if _VIETNAMESE_LETTERS.search(w))
+    english = sum(1 for w in words if w.strip("?.,!:;\"'()") in _ENGLISH_FUNCTION_WORDS)
+    if vietnamese and vietnamese >= english:
+        return "vi"
+    return "en" if any(ch.isalpha() for ch in text) else "vi"
