@@ -30,9 +30,7 @@ _TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, do
 # (the 2011 Statute and QĐ 294 use the old style). In NFD the tone follows the second vowel in the
 # old style; moving it onto the first vowel makes both spellings identical. The lookahead keeps
 # vowels that carry a second mark ("hoặc": a + dot below + breve) untouched.
-_OLD_TONE = re.compile(
-    rf"([oO])([aAeE])([{_TONES}])(?![\u0300-\u036f])|([uU])([yY])([{_TONES}])(?![\u0300-\u036f])"
-)
+_OLD_TONE = re.compile(rf"([oO])([aAeE])([{_TONES}])(?![\u0300-\u036f])|([uU])([yY])([{_TONES}])(?![\u0300-\u036f])")
 # A PDF line that wraps right after a hyphen ("06-\nHD/TW") must read as "06-HD/TW", not "06- HD/TW".
 _WRAPPED_HYPHEN = re.compile(r"(?<=\w)-[ \t]*\r?\n\s*(?=\w)")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\ufeff"))
@@ -130,9 +128,7 @@ def quote_coverage(quote: str, texts: Iterable[str]) -> float:
     return sum(covered) / len(q)
 
 
-def gold_hit_rank(
-    retrieved: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[str, Any]], k: int = 10
-) -> int | None:
+def gold_hit_rank(retrieved: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[str, Any]], k: int = 10) -> int | None:
     """1-based rank at which the gold evidence is first found in the top ``k``, else None.
 
     A chunk containing a whole gold quote (same source) is found at its own rank. A quote split
@@ -346,9 +342,7 @@ def _row(
     }
     if support_fn is not None:
         scores = [
-            citation_precision_recall(
-                cited_sentences(r.get("answer", ""), r.get("citations", [])), support_fn
-            )
+            citation_precision_recall(cited_sentences(r.get("answer", ""), r.get("citations", [])), support_fn)
             for _, r in pairs
             if not r.get("refused")
         ]
