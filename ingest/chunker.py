@@ -62,7 +62,7 @@ class _Piece:
     end: int
     path: tuple[str, ...]
     protected: bool
-    split: bool  # one of several pieces of an oversized node: never merged
+    continuation: bool  # a later piece of an oversized node: it starts mid-point, so never merged
     tokens: int
 
 
@@ -218,7 +218,7 @@ def _split_node(text: str, node: _Node, tokens: Callable[[int, int], int], max_t
         units.extend(_sentences(text, *span) if tokens(*span) > max_tokens else [span])
     runs = _pack(units, tokens, max_tokens)
     return [
-        _Piece(start, end, node.path, node.protected and i == 0, True, tokens(start, end))
+        _Piece(start, end, node.path, node.protected and i == 0, i > 0, tokens(start, end))
         for i, (start, end) in enumerate(runs)
     ]
 
@@ -262,7 +262,7 @@ def _merge(pieces: list[_Piece], tokens: Callable[[int, int], int], max_tokens: 
 def _mergeable(
     group: _Group, piece: _Piece, tokens: Callable[[int, int], int], max_tokens: int, min_tokens: int
 ) -> bool:
-    if piece.protected or piece.split or any(p.split for p in group.pieces):
+    if piece.protected or piece.continuation:
         return False
     if not all(_related(p.path, piece.path) for p in group.pieces):
         return False
