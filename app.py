@@ -101,6 +101,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.runner import run_eval
+
+    pipelines = args.compare.split(",") if args.compare else [args.pipeline]
+    run_eval(
+        get_settings(),
+        Path(args.questions),
+        out=Path(args.out),
+        mode=args.mode,
+        pipelines=pipelines,
+        collection=Path(args.collection) if args.collection else None,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (default 127.0.0.1; others require a login)")
     serve.add_argument("--port", type=int)
     commands["serve"] = cmd_serve
+
+    ev = sub.add_parser("eval", help="score a question set; write results.jsonl and a report")
+    ev.add_argument("questions", help="question file (JSONL, see README)")
+    ev.add_argument("--mode", choices=["extractive", "generative"], default="extractive")
+    ev.add_argument("--pipeline", default="ours", help="naive | dense | bm25 | ours")
+    ev.add_argument("--compare", help="several pipelines side by side, e.g. naive,dense,bm25,ours")
+    ev.add_argument("--collection", help="collection folder (default: the configured one)")
+    ev.add_argument("--out", required=True, help="output folder")
+    commands["eval"] = cmd_eval
 
     parser.set_defaults(commands=commands)
     return parser

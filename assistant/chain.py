@@ -19,7 +19,9 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.extractive import extractive_answer
+from assistant.generative import generate_answer
 from assistant.glossary import detect_language, load_glossary
+from assistant.llm import generator_status, make_generator
 from assistant.references import Resolution, parse_references, resolve
 from assistant.retriever import HybridRetriever, SearchRequest
 from assistant.rewrite import rewrite_followup
@@ -164,7 +166,28 @@ class Assistant:
             yield AnswerEvent(result=result)
 
     def _generate(self, state: _State, evidence: list[Passage], result: AnswerResult) -> Iterator[AnswerEvent]:
-        raise NotImplementedError  # wired to assistant.generative once it lands
+        """Stream the model's draft, then keep only sentences the cited passages support."""
+        if self._generator is None:
+            ready, reason = generator_status(self.settings)
+            if not ready:
+                raise RuntimeError(reason)
+            self._generator = make_generator(self.settings)
+        passages = evidence[: self.settings.retrieval.answer_passages]
+        # The model never sees the history, so it gets the standalone query.
+        events = generate_answer(
+            state.rewritten, passages, result.language, self._generator, self.embedder, self.settings
+        )
+        for event in events:
+            if event.result is None:
+                yield AnswerEvent(delta=event.delta)
+                continue
+            checked = event.result
+            result.answer = "\n".join([*state.notes, checked.answer])
+            result.refused = checked.refused
+            result.citations = checked.citations
+            result.flagged = checked.flagged
+            result.notes = [*state.notes, *checked.notes]
+            result.timings_ms.update({f"generate_{k}": v for k, v in checked.timings_ms.items()})
 
 
 def reference_note(resolution: Resolution, language: str) -> str:

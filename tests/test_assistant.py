@@ -1,0 +1,130 @@
+"""Retrieval and cited answers on a real indexed subset, with the real embedding model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.chain import Assistant
+from assistant.rewrite import needs_context, rewrite_followup
+from assistant.types import Filters
+from ingest.embedder import Embedder
+from ingest.settings import Settings
+
+QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
+
+
+@pytest.fixture(scope="module")
+def assistant(subset_settings: Settings, embedder: Embedder) -> Assistant:
+    return Assistant(subset_settings, embedder)
+
+
+def test_age_question_cites_point_1_1_1_of_qd_294(assistant: Assistant) -> None:
+    result = assistant.ask("Người vào Đảng phải bao nhiêu tuổi?")
+    assert not result.refused
+    first = result.citations[0].passage
+    assert first.source == QD294 and first.number == "294-QĐ/TW"
+    assert first.section.endswith("1.1.1.") or "1.1.1." in first.section
+    assert "18 tuổi" in result.answer
+    assert "[1]" in result.answer
+
+
+def test_admission_ceremony_deadline_is_30_working_days(assistant: Assistant) -> None:
+    result = assistant.ask("Thời hạn tổ chức lễ kết nạp đảng viên là bao lâu?")
+    assert not result.refused
+    cited = " ".join(c.passage.text for c in result.citations)
+    assert "30 ngày làm việc" in cited and "lễ kết nạp" in cited
+    assert any(c.passage.source == QD294 for c in result.citations)
+
+
+def test_guidance_26_not_in_collection_says_so_and_shows_what_it_has(assistant: Assistant) -> None:
+    result = assistant.ask("What does Guidance 26 say about surplus candidates?")
+    assert result.language == "en"
+    assert not result.refused
+    assert any("not in the collection" in note for note in result.notes)
+    assert "not in the collection" in result.answer
+    sources = [c.passage.source for c in result.citations] + [p.source for p in result.retrieved[:5]]
+    assert any(s.startswith("seeds/") for s in sources)
+    seed_text = " ".join(p.text for p in result.retrieved[:5] if p.source.startswith("seeds/"))
+    assert "26" in seed_text or "số dư" in seed_text
+
+
+def test_off_topic_question_is_refused_with_closest_passages(assistant: Assistant) -> None:
+    result = assistant.ask("Giá vàng hôm nay bao nhiêu?")
+    assert result.refused
+    assert "Không tìm thấy trong bộ văn bản" in result.answer
+    assert result.citations == [] and result.retrieved
+
+
+def test_two_turn_conversation(assistant: Assistant) -> None:
+    first = "Thời hạn xét công nhận đảng viên chính thức là bao lâu?"
+    follow = "còn thời hạn quyết định kết nạp thì sao?"
+    result = assistant.ask(follow, history=[first])
+    assert result.rewritten_query != follow and "kết nạp" in result.rewritten_query
+    assert not result.refused
+    cited = " ".join(c.passage.text for c in result.citations)
+    assert "45 ngày làm việc" in cited  # QĐ 294 point 4.3.1
+
+
+def test_reference_restricts_search_to_that_document(assistant: Assistant) -> None:
+    result = assistant.ask("Quy định 294 nói gì về kết nạp lại?")
+    assert result.retrieved and all(p.source == QD294 for p in result.retrieved)
+
+
+def test_filters_restrict_results(assistant: Assistant) -> None:
+    result = assistant.ask("số dư cấp ủy", filters=Filters(kinds=["article"]))
+    assert result.retrieved and all(p.kind == "article" for p in result.retrieved)
+
+
+def test_rules_rewrite_only_what_needs_context() -> None:
+    assert not needs_context("Thời hạn xét công nhận đảng viên chính thức là bao lâu?")
+    assert needs_context("còn đảng viên dự bị thì sao?")
+    assert needs_context("and who decides that?")
+    standalone = "Thời hạn xét công nhận đảng viên chính thức là bao lâu?"
+    assert rewrite_followup(standalone, ["Người vào Đảng phải bao nhiêu tuổi?"]) == standalone
+    rewritten = rewrite_followup("còn đảng viên dự bị thì sao?", [standalone])
+    assert rewritten.startswith("đảng viên dự bị") and "công nhận đảng viên chính thức" in rewritten
+
+
+def test_ask_cli_json_shape(subset_settings: Settings, tmp_path: Path) -> None:
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps(["Thời hạn xét công nhận đảng viên chính thức là bao lâu?"]), "utf-8")
+    env = {
+        **os.environ,
+        "PARTYDOCS_DATA_DIR": str(subset_settings.data_dir),
+        "PARTYDOCS_COLLECTION_PATH": str(subset_settings.collection_path),
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            "app.py",
+            "ask",
+            "còn thời hạn quyết định kết nạp thì sao?",
+            "--history-file",
+            str(history),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    data = json.loads(out.stdout)
+    assert set(data) >= {"question", "rewritten_query", "answer", "refused", "citations", "retrieved", "timings_ms"}
+    assert data["citations"] and set(data["citations"][0]) >= {
+        "n",
+        "source",
+        "title",
+        "number",
+        "date",
+        "section",
+        "text",
+        "score",
+    }
+    assert len(data["retrieved"]) == 10 and data["timings_ms"]["total"] > 0
