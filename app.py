@@ -116,6 +116,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_course(args: argparse.Namespace) -> int:
+    from assistant.chain import Assistant
+    from assistant.course import build_course
+    from assistant.course_export import write_course
+
+    out = Path(args.out)
+    if out.suffix.lower() not in {".md", ".docx"}:
+        raise ValueError(f"{out}: chỉ hỗ trợ .md hoặc .docx / only .md or .docx output is supported")
+    assistant = Assistant(get_settings())
+    course = build_course(assistant, args.topic, sources=args.docs or [], questions=args.questions, mode=args.mode)
+    write_course(course, out)
+    print(f"Đã ghi / written: {out} ({len(course.key_points)} key points, {len(course.quiz)} questions)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--collection", help="collection folder (default: the configured one)")
     ev.add_argument("--out", required=True, help="output folder")
     commands["eval"] = cmd_eval
+
+    course = sub.add_parser("course", help="course material for trainers: outline, key points, glossary, quiz")
+    course.add_argument("topic")
+    course.add_argument("--docs", nargs="*", help="restrict to these sources (paths relative to the collection)")
+    course.add_argument("--questions", type=int, default=10, help="number of quiz questions")
+    course.add_argument("--mode", choices=["extractive", "generative"], default="extractive")
+    course.add_argument("--out", required=True, help="FILE.md or FILE.docx")
+    commands["course"] = cmd_course
 
     parser.set_defaults(commands=commands)
     return parser

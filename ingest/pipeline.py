@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from ingest.chunker import chunk_document
@@ -33,7 +34,8 @@ from ingest.vitokens import segment_many
 # (re-embedding stays limited to chunks whose text actually changed).
 PIPELINE_VERSION = "1"
 NOT_DOCUMENTS = frozenset({"README.md", "MANIFEST.tsv"})  # the collection's own descriptions
-EMBED_WINDOW = 256  # chunks embedded together; large enough for full, length-sorted batches
+EMBED_WINDOW = 256  # chunks committed together; large enough for full, length-sorted batches
+PROGRESS_SLICE = 64  # chunks per embedding call, so progress (and ETA) updates every few seconds
 
 
 def pipeline_fingerprint(settings: Settings) -> str:
@@ -185,26 +187,42 @@ class Ingestor:
     ) -> None:
         total = sum(len(p.new) for p in pending)
         bar = tqdm(total=total, desc="Nhúng / embedding", unit="chunk", disable=total == 0)
+        bar.set_postfix_str(f"files 0/{len(pending)}")
         window: list[_Pending] = []
         for item in pending:
             window.append(item)
             if sum(len(p.new) for p in window) >= EMBED_WINDOW:
-                self._commit_window(window, report, bar, progress, total)
+                self._commit_window(window, report, bar, len(pending), progress)
                 window = []
-        self._commit_window(window, report, bar, progress, total)
+        self._commit_window(window, report, bar, len(pending), progress)
         bar.close()
+
+    def _embed(self, chunks: list[Chunk], titles: dict[str, str], bar: tqdm) -> np.ndarray:
+        """Embed in length-sorted slices so similar lengths share a batch and the bar moves often."""
+        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
+        vectors = np.zeros((len(chunks), 0), dtype=np.float32)
+        for start in range(0, len(order), PROGRESS_SLICE):
+            picked = order[start : start + PROGRESS_SLICE]
+            part = self.embedder.embed_passages(
+                [chunks[i].text for i in picked], [titles[chunks[i].source] for i in picked]
+            )
+            if vectors.shape[1] == 0:
+                vectors = np.zeros((len(chunks), part.shape[1]), dtype=np.float32)
+            vectors[picked] = part
+            bar.update(len(picked))
+        return vectors
 
     def _commit_window(
         self,
         window: list[_Pending],
         report: IngestReport,
         bar: tqdm,
+        files: int,
         progress: Callable[[str, float], None] | None,
-        total: int,
     ) -> None:
         new = [c for p in window for c in p.new]
         titles = {p.doc.meta.source: p.doc.meta.title for p in window}
-        vectors = self.embedder.embed_passages([c.text for c in new], [titles[c.source] for c in new])
+        vectors = self._embed(new, titles, bar)
         tokens = [" ".join(t) for t in segment_many([c.text for c in new])]
         offset = 0
         for item in window:
@@ -216,9 +234,9 @@ class Ingestor:
             self._switch_record(item)
             report.files_updated += 1
             report.chunks_embedded += count
-        bar.update(len(new))
-        if progress and total:
-            progress(f"{report.chunks_embedded}/{total} chunks", report.chunks_embedded / total)
+        bar.set_postfix_str(f"files {report.files_updated}/{files}")
+        if progress:
+            progress(f"{report.chunks_embedded}/{bar.total} chunks", report.chunks_embedded / max(bar.total, 1))
 
     def _switch_record(self, item: _Pending) -> None:
         ids = [c.id for c in item.chunks]
