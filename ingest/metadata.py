@@ -17,8 +17,14 @@ from ingest.types import DOCUMENT_KINDS, DocumentMeta
 _HEADER_CHARS = 2500
 _HEADER_LINES = 25
 _NUMBER = re.compile(r"\bSố\s*:?\s*(\d{1,5})\s*[-–]\s*((?:[A-ZĐ]{1,8})(?:[/.][A-ZĐ0-9]{1,12})+)")
-_PRINTED_DATE = re.compile(r"ngày\s+(\d{1,2})?\s*tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b")
+# "Hà Nội, ngày 26 tháng 5 năm 2025": the place prefix tells the issue date from dates in the body.
+_PRINTED_DATE = re.compile(r",\s*ngày\s+(\d{1,2})?\s*tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
+# A news dateline ("Thứ Tư, 30/10/2019, 14:04") at a line start; dates inside titles are not it.
+_NUMERIC_DATE = re.compile(
+    r"^(?:(?:thứ\s+\w+|chủ\s+nhật|ngày\s+đăng|cập\s+nhật|đăng\s+ngày)\s*[,:]?\s*)?"
+    r"(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b",
+    re.IGNORECASE | re.MULTILINE,
+)
 _SIGNATURE = re.compile(r"^T/?M\.?\s+(.+)$", re.MULTILINE)
 # The signer's own title printed under "T/M <body>" is not part of the body's name.
 _SIGNER_TITLE = re.compile(
@@ -128,8 +134,7 @@ def _official_title(lines: list[str], kind_line: int | None) -> str:
             break
         if not line.isupper() and not bare_kind:
             break
-        subject = _sentence_case(line)
-        parts.append(subject[:1].lower() + subject[1:])
+        parts.append(_sentence_case(line, capitalise=False) if line.isupper() else line[:1].lower() + line[1:])
     return " ".join(parts)
 
 
@@ -154,14 +159,14 @@ def _date(header: str, official: bool) -> str:
     if printed:
         day, month, year = printed.groups()
         return f"{year}-{int(month):02d}-{int(day):02d}" if day else f"{year}-{int(month):02d}"
-    numeric = None if official else _NUMERIC_DATE.search(header[:400])
+    numeric = None if official else _NUMERIC_DATE.search(header[:600])
     if numeric and 1 <= int(numeric.group(2)) <= 12 and 1 <= int(numeric.group(1)) <= 31:
         day, month, year = numeric.groups()
         return f"{year}-{int(month):02d}-{int(day):02d}"
     return ""
 
 
-def _sentence_case(text: str) -> str:
+def _sentence_case(text: str, capitalise: bool = True) -> str:
     """Header text is printed in capitals; keep known names capitalised, lower-case the rest."""
     if not text.isupper():
         return text
@@ -170,4 +175,4 @@ def _sentence_case(text: str) -> str:
         marked = re.sub(rf"\b{upper}\b", proper.replace(" ", "\x00"), marked)
     words = [word if "\x00" in word or not word.isupper() else word.lower() for word in marked.split(" ")]
     sentence = " ".join(words).replace("\x00", " ")
-    return sentence[:1].upper() + sentence[1:]
+    return sentence[:1].upper() + sentence[1:] if capitalise else sentence
