@@ -23,6 +23,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from ingest.settings import Settings
 from ingest.types import Chunk, DocumentMeta
+from ingest.vitokens import TOKENIZER_VERSION
 
 CHUNKS = "chunks"
 DOCUMENTS = "documents"
@@ -201,6 +202,7 @@ def chunk_metadata(chunk: Chunk, meta: DocumentMeta, tokens: str) -> dict[str, A
         "date": meta.date,
         "year": year_of(meta.date),
         "tokens": tokens,
+        "tokenizer": TOKENIZER_VERSION,
     }
 
 

@@ -131,3 +131,18 @@ def test_same_code_works_against_a_chroma_server(tmp_path: Path, tiny_settings: 
     assert first.chunks_embedded > 0 and again.chunks_embedded == 0
     assert not (tiny_settings.chroma_path / "chroma.sqlite3").exists(), "server mode must not write locally"
     assert hits["metadatas"][0][0]["source"] == TINY[0]
+
+
+def test_keyword_index_resegments_tokens_from_an_older_tokenizer(tiny_settings: Settings, embedder: Embedder) -> None:
+    from ingest.keyword_sync import sync_keyword_index
+    from ingest.vitokens import segment
+
+    ingestor = _ingestor(tiny_settings, embedder)
+    ingestor.ingest_folder(tiny_settings.collection_path)
+    chunks = ingestor.index.chunks.get(where={"source": TINY[0]}, include=["metadatas", "documents"], limit=1)
+    chunk_id, text = chunks["ids"][0], chunks["documents"][0]
+    ingestor.index.chunks.update(ids=[chunk_id], metadatas=[{"tokens": "", "tokenizer": "0-old"}])
+
+    keyword = sync_keyword_index(tiny_settings, ingestor.index, force=True)
+
+    assert chunk_id in [hit for hit, _ in keyword.search(segment(text), k=3)]
