@@ -11,7 +11,9 @@ LLAMA   := $(VENV)/.llama-installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup models generator ingest serve lint bench
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test setup generator browser ingest serve lint bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,7 +25,7 @@ $(STAMP): pyproject.toml
 
 # llama.cpp compiles from source here (~6 min on 2 cores), so it is opt-in for `make run`.
 $(LLAMA): $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q "llama-cpp-python==0.3.36"
+	$(BIN)/pip install -q "llama-cpp-python==0.3.36"
 	touch $@
 
 setup: $(STAMP)
@@ -31,6 +33,10 @@ setup: $(STAMP)
 
 generator: $(LLAMA) setup
 	$(BIN)/python app.py setup --generator
+
+# The UI test drives Debian's Chromium (browser downloads do not work here).
+browser:
+	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 ingest: setup
 	$(BIN)/python app.py ingest
@@ -40,7 +46,7 @@ serve: ingest
 
 run: serve
 
-test: setup
+test: generator browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
