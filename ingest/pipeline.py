@@ -158,7 +158,7 @@ class Ingestor:
                     self.settings.chunking.min_tokens,
                 )
                 if not chunks:
-                    raise DocumentLoadError(f"{source}: không có nội dung để lập chỉ mục / no indexable text")
+                    raise DocumentLoadError(source, "không có nội dung để lập chỉ mục", "no indexable text")
             except Exception as exc:  # one bad file must never stop the run
                 reason = str(exc) if isinstance(exc, DocumentLoadError) else f"{type(exc).__name__}: {exc}"
                 report.failures.append(FileFailure(source, reason))
