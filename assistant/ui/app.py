@@ -1,0 +1,365 @@
+"""The Gradio page: chat with cited answers beside a citation panel, and the document library.
+
+The callbacks are a thin shell: answering is ``Assistant.stream``, ingesting is
+``Ingestor.ingest_files``, the library is ``collection_stats``, and everything shown is built by
+the pure functions in ``render``. What lives here is only what a web page adds: per-browser
+conversation state, the language switch, and vetting uploads before they reach the index.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.chain import Assistant
+from assistant.types import AnswerResult, Filters, Mode
+from assistant.ui import render
+from assistant.ui.labels import bilingual, t
+from ingest.index import DocumentRecord
+from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoadError, load_document
+from ingest.pipeline import Ingestor, file_sha256
+from ingest.service import collection_stats
+from ingest.settings import Settings
+
+
+@dataclass
+class Conversation:
+    """One browser tab's chat: the answers so far and their rendered citation panels.
+
+    Panels are rendered once per answer (they read document text from the index) and kept, so a
+    new answer does not re-render every earlier one; a language switch re-renders them all.
+    """
+
+    results: list[AnswerResult] = field(default_factory=list)
+    panels: list[str] = field(default_factory=list)
+
+    def questions(self) -> list[str]:
+        return [r.question for r in self.results]
+
+
+def generator_available(settings: Settings) -> tuple[bool, str]:
+    """Whether generative mode can run, and why not; absent generator code means not installed."""
+    try:
+        from assistant.llm import generator_status  # type: ignore[import-not-found]
+    except ImportError:
+        return False, "chưa cài mô hình sinh / no generator installed (make generator)"
+    return generator_status(settings)
+
+
+class Callbacks:
+    """What the page's events call; one instance per app, shared by every browser session."""
+
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+        self.assistant = assistant
+        self.settings = settings
+        self.export_dir = Path(tempfile.mkdtemp(prefix="partydocs-export-"))
+
+    # --- chat -----------------------------------------------------------------------------------
+    def answer(
+        self,
+        question: str,
+        conversation: Conversation,
+        mode: Mode,
+        sources: list[str] | None,
+        kinds: list[str] | None,
+        years: list[int] | None,
+        language: str,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer into the chat; the citation panel and export follow the final result."""
+        question = unicodedata.normalize("NFC", question or "").strip()
+        if not question:
+            yield gr.skip(), gr.skip(), gr.skip(), conversation, gr.skip()
+            return
+        filters = Filters(sources=list(sources or []), kinds=list(kinds or []), years=[int(y) for y in years or []])
+        done = render.chat_messages(conversation.results, language)
+        asked = {"role": "user", "content": render.escape_markdown(question)}
+        pending = {"role": "assistant", "content": render.streaming_markdown("", language)}
+        yield [*done, asked, pending], gr.skip(), "", conversation, gr.skip()
+        text = ""
+        for event in self.assistant.stream(question, conversation.questions(), mode, filters):
+            if event.result is None:
+                text += event.delta
+                pending = {"role": "assistant", "content": render.streaming_markdown(text, language)}
+                yield [*done, asked, pending], gr.skip(), "", conversation, gr.skip()
+                continue
+            turn = len(conversation.results)
+            conversation.results.append(event.result)
+            conversation.panels.append(
+                render.turn_panel(event.result, turn, self.assistant.index.document_text, language)
+            )
+            yield (
+                render.chat_messages(conversation.results, language),
+                render.citation_panel(conversation.panels, language),
+                "",
+                conversation,
+                gr.update(value=self.export(event.result, language), interactive=True),
+            )
+
+    def export(self, result: AnswerResult, language: str) -> str:
+        """A Markdown file for the download button; one folder per answer so names never collide."""
+        folder = self.export_dir / uuid.uuid4().hex[:12]
+        folder.mkdir()
+        path = folder / f"partydocs-{datetime.now():%Y%m%d-%H%M%S}.md"
+        path.write_text(render.export_markdown(result, language), encoding="utf-8")
+        return str(path)
+
+    def new_conversation(self, language: str) -> tuple[Any, ...]:
+        return [], render.citation_panel([], language), "", Conversation(), gr.update(value=None, interactive=False)
+
+    # --- library ----------------------------------------------------------------------------------
+    def library(self, language: str) -> tuple[Any, ...]:
+        """Library table and filter choices, read fresh so every session sees others' uploads."""
+        stats = collection_stats(self.settings, self.assistant.index)
+        catalog = self.assistant.catalog
+        return (
+            render.library_summary(stats, language),
+            gr.update(value=render.library_rows(stats, language), headers=render.library_headers(language)),
+            gr.update(choices=render.document_choices(catalog, language)),
+            gr.update(choices=render.kind_choices(catalog, language)),
+            gr.update(choices=render.year_choices(catalog)),
+        )
+
+    def upload(
+        self,
+        files: list[str] | None,
+        language: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio finds its progress bar by this default
+    ) -> tuple[Any, ...]:
+        """Vet, save and ingest uploads; a rejected file leaves neither a copy nor a record behind."""
+        if not files:
+            return (t(language, "upload_none"), None, *self.library(language))
+        records = self.assistant.index.records()
+        messages: list[str] = []
+        accepted: dict[str, Path] = {}  # sha256 -> vetted file, so a batch holding a file twice keeps one
+        for name in files:
+            path = Path(name)
+            problem = self.vet_upload(path, records, accepted)
+            if problem:
+                messages.append(f"✗ {problem}")
+            else:
+                accepted[file_sha256(path)] = path
+        if accepted:
+            messages += self.ingest(list(accepted.values()), language, progress)
+        return ("\n\n".join(messages), None, *self.library(language))
+
+    def vet_upload(self, path: Path, records: dict[str, DocumentRecord], accepted: dict[str, Path]) -> str | None:
+        """Why ``path`` must not be ingested (bilingual), or None; parses it so broken files stop here."""
+        name = unicodedata.normalize("NFC", path.name)
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            return bilingual("unsupported", name=name, suffixes=", ".join(sorted(SUPPORTED_SUFFIXES)))
+        size_mb = path.stat().st_size / 1_000_000
+        if size_mb > self.settings.ui.max_upload_mb:
+            return bilingual("too_large", name=name, size=size_mb, limit=self.settings.ui.max_upload_mb)
+        sha = file_sha256(path)
+        if sha in accepted:
+            return bilingual("duplicate", name=name, existing=accepted[sha].name)
+        same = next((r for r in records.values() if r.sha256 == sha and r.status == "ok"), None)
+        if same:
+            return bilingual("duplicate", name=name, existing=same.meta.title or same.meta.source)
+        if name in records and records[name].origin != "upload":
+            return bilingual("name_taken", name=name)
+        try:
+            load_document(path, path.parent)
+        except DocumentLoadError as error:
+            return str(error)
+        return None
+
+    def ingest(self, files: list[Path], language: str, progress: gr.Progress) -> list[str]:
+        """Copy vetted files into the upload area and index them; undo any file the pipeline rejects."""
+        root = self.settings.uploads_path
+        root.mkdir(parents=True, exist_ok=True)
+        targets = [root / unicodedata.normalize("NFC", f.name) for f in files]
+        for source, target in zip(files, targets, strict=True):
+            shutil.copyfile(source, target)
+
+        def report_progress(desc: str, done: float) -> None:
+            progress(done, desc=desc)
+
+        progress(0.0, desc=t(language, "upload_button"))
+        try:
+            report = Ingestor(self.settings, self.assistant.embedder, self.assistant.index).ingest_files(
+                root, targets, origin="upload", progress=report_progress
+            )
+        except Exception:
+            self.discard([target.name for target in targets])
+            raise
+        failed = [f.source for f in report.failures]
+        self.discard(failed)
+        self.assistant.refresh()
+        records = self.assistant.index.records()
+        done = [
+            "✓ " + t(language, "upload_done", name=target.name, chunks=len(records[target.name].chunk_ids))
+            for target in targets
+            if target.name in records and target.name not in failed
+        ]
+        return done + [f"✗ {bilingual('failed', name=f.source)} ({f.reason})" for f in report.failures]
+
+    def discard(self, sources: list[str]) -> None:
+        """Remove uploaded files and their failed records, so a bad upload changes nothing."""
+        records = self.assistant.index.records()
+        for source in sources:
+            (self.settings.uploads_path / source).unlink(missing_ok=True)
+            record = records.get(source)
+            if record is not None and record.status == "failed":
+                self.assistant.index.delete_record(record)
+
+    # --- language -----------------------------------------------------------------------------
+    def relabel(self, language: str, conversation: Conversation) -> tuple[Any, ...]:
+        """Every visible word in the chosen language, chat and citation panels included."""
+        conversation.panels = [
+            render.turn_panel(result, turn, self.assistant.index.document_text, language)
+            for turn, result in enumerate(conversation.results)
+        ]
+        return (
+            header_html(language),
+            gr.update(label=t(language, "tab_chat")),
+            gr.update(label=t(language, "tab_library")),
+            gr.update(
+                value=render.chat_messages(conversation.results, language),
+                label=t(language, "chat_label"),
+                placeholder=t(language, "chat_placeholder"),
+            ),
+            gr.update(placeholder=t(language, "question_placeholder")),
+            gr.update(value=t(language, "send")),
+            gr.update(value=t(language, "new_chat")),
+            gr.update(label=t(language, "export")),
+            gr.update(label=t(language, "options")),
+            gr.update(**mode_props(language, *generator_available(self.settings))),
+            gr.update(label=t(language, "filter_documents")),
+            gr.update(label=t(language, "filter_kinds")),
+            gr.update(label=t(language, "filter_years")),
+            render.citation_panel(conversation.panels, language),
+            conversation,
+            gr.update(label=t(language, "upload", mb=self.settings.ui.max_upload_mb)),
+            gr.update(value=t(language, "upload_button")),
+        )
+
+
+def header_html(language: str) -> str:
+    return f"<h1>{t(language, 'title')}</h1><p>{t(language, 'subtitle')}</p>"
+
+
+def mode_props(language: str, available: bool, reason: str) -> dict[str, Any]:
+    """Mode choices; generative is greyed out, with the reason, when no generator can run."""
+    return {
+        "choices": [(t(language, "mode_extractive"), "extractive"), (t(language, "mode_generative"), "generative")],
+        "label": t(language, "mode"),
+        "info": t(language, "mode_ready") if available else t(language, "mode_unavailable", reason=reason),
+        "interactive": available,
+    }
+
+
+def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
+    """The whole page; theme, CSS and the citation script are applied where it is served (server.py)."""
+    calls = Callbacks(assistant, settings)
+    lang = settings.ui.language
+    with gr.Blocks(title=t(lang, "title")) as demo:
+        conversation = gr.State(Conversation())
+        with gr.Row(elem_id="app-header"):
+            header = gr.HTML(header_html(lang))
+            language = gr.Radio(
+                [("Tiếng Việt", "vi"), ("English", "en")],
+                value=lang,
+                label=t(lang, "language"),
+                scale=0,
+                min_width=260,
+                elem_id="language",
+            )
+        with gr.Tabs():
+            with gr.Tab(t(lang, "tab_chat"), id="chat") as chat_tab, gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=420):
+                    chatbot = gr.Chatbot(
+                        label=t(lang, "chat_label"),
+                        elem_id="chatbot",
+                        height="62vh",
+                        placeholder=t(lang, "chat_placeholder"),
+                        latex_delimiters=[],
+                        feedback_options=None,
+                        buttons=["copy"],
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            show_label=False,
+                            placeholder=t(lang, "question_placeholder"),
+                            elem_id="question",
+                            scale=6,
+                            autofocus=True,
+                        )
+                        send = gr.Button(t(lang, "send"), variant="primary", scale=1, min_width=90, elem_id="send")
+                    with gr.Row():
+                        new_chat = gr.Button(t(lang, "new_chat"), size="sm", elem_id="new-chat")
+                        export = gr.DownloadButton(t(lang, "export"), size="sm", interactive=False, elem_id="export")
+                    with gr.Accordion(t(lang, "options"), open=False) as options:
+                        mode = gr.Radio(value="extractive", **mode_props(lang, *generator_available(settings)))
+                        with gr.Row():
+                            documents = gr.Dropdown(label=t(lang, "filter_documents"), multiselect=True, scale=2)
+                            kinds = gr.Dropdown(label=t(lang, "filter_kinds"), multiselect=True)
+                            years = gr.Dropdown(label=t(lang, "filter_years"), multiselect=True)
+                with gr.Column(scale=2, min_width=360):
+                    panel = gr.HTML(render.citation_panel([], lang), elem_id="citation-panel")
+            with gr.Tab(t(lang, "tab_library"), id="library") as library_tab:
+                summary = gr.Markdown(elem_id="library-summary")
+                table = gr.Dataframe(
+                    headers=render.library_headers(lang), interactive=False, wrap=True, elem_id="library-table"
+                )
+                files = gr.File(
+                    label=t(lang, "upload", mb=settings.ui.max_upload_mb),
+                    file_count="multiple",
+                    file_types=sorted(SUPPORTED_SUFFIXES),
+                    elem_id="upload",
+                )
+                ingest_button = gr.Button(t(lang, "upload_button"), variant="primary", elem_id="ingest")
+                upload_status = gr.Markdown(elem_id="upload-status")
+
+        library_outputs = [summary, table, documents, kinds, years]
+        demo.load(calls.library, inputs=[language], outputs=library_outputs)
+        chat_outputs = [chatbot, panel, question, conversation, export]
+        for trigger in (question.submit, send.click):
+            trigger(
+                calls.answer,
+                inputs=[question, conversation, mode, documents, kinds, years, language],
+                outputs=chat_outputs,
+                show_progress="hidden",
+            )
+        new_chat.click(calls.new_conversation, inputs=[language], outputs=chat_outputs, queue=False)
+        ingest_button.click(
+            calls.upload,
+            inputs=[files, language],
+            outputs=[upload_status, files, *library_outputs],
+            concurrency_limit=1,
+            concurrency_id="ingest",
+        )
+        language.change(
+            calls.relabel,
+            inputs=[language, conversation],
+            outputs=[
+                header,
+                chat_tab,
+                library_tab,
+                chatbot,
+                question,
+                send,
+                new_chat,
+                export,
+                options,
+                mode,
+                documents,
+                kinds,
+                years,
+                panel,
+                conversation,
+                files,
+                ingest_button,
+            ],
+        ).then(calls.library, inputs=[language], outputs=library_outputs)
+    demo.queue(default_concurrency_limit=settings.ui.concurrency)
+    return demo

@@ -1,0 +1,102 @@
+"""Serving the UI: one Assistant per process, the Gradio page, and the whole-document route.
+
+The app is a FastAPI application with the Gradio page mounted at "/" and one route of its own,
+``/doc/{source}``, which shows a document's full clean text with the cited passage marked. The
+route is plain HTML rather than a Gradio page so a citation link opens instantly in a new tab
+and lands on the passage through an ordinary ``#passage`` anchor.
+
+Binding anything but loopback exposes internal documents to the network, so it is refused unless
+a username and password are configured; the document route then honours Gradio's login too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from gradio.routes import App
+from starlette.routing import Mount
+
+from assistant.chain import Assistant
+from assistant.ui.app import build_app
+from assistant.ui.labels import t
+from assistant.ui.offline import CSS, HEAD, system_theme
+from assistant.ui.render import document_page
+from ingest.settings import Settings, UISettings
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(ui: UISettings) -> None:
+    """Refuse to expose the app beyond this machine without a login."""
+    if not is_loopback(ui.host) and not (ui.username and ui.password):
+        raise ValueError(
+            f"Không thể mở giao diện trên địa chỉ {ui.host} khi chưa đặt tài khoản đăng nhập: hãy đặt "
+            "PARTYDOCS_UI__USERNAME và PARTYDOCS_UI__PASSWORD (hoặc [ui] username/password trong "
+            "partydocs.toml), hoặc dùng 127.0.0.1. / "
+            f"Refusing to serve on {ui.host} without a login: set PARTYDOCS_UI__USERNAME and "
+            "PARTYDOCS_UI__PASSWORD (or [ui] username/password in partydocs.toml), or bind 127.0.0.1."
+        )
+
+
+def _signed_in(gradio_app: App, request: Request) -> bool:
+    """Gradio's own session check (the cookie its login page sets), reused for the document route."""
+    if gradio_app.auth is None:
+        return True
+    cookie = request.cookies.get(f"access-token-{gradio_app.cookie_id}") or request.cookies.get(
+        f"access-token-unsecure-{gradio_app.cookie_id}"
+    )
+    return gradio_app.tokens.get(cookie) is not None
+
+
+def create_server(assistant: Assistant, settings: Settings) -> FastAPI:
+    """The ASGI app: the page at "/", documents at "/doc/{source}"; uvicorn or a test runs it."""
+    check_bind(settings.ui)
+    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    mounted: list[App] = []
+
+    @server.get("/doc/{source:path}", response_class=HTMLResponse)
+    def document(source: str, request: Request, start: int = -1, end: int = -1, lang: str = "") -> HTMLResponse:
+        language = lang if lang in ("vi", "en") else settings.ui.language
+        if not _signed_in(mounted[0], request):
+            raise HTTPException(status_code=401, detail="Chưa đăng nhập / Not signed in")
+        record = assistant.index.records().get(source)
+        if record is None or record.status != "ok" or not (text := assistant.index.document_text(source)):
+            raise HTTPException(status_code=404, detail=t(language, "document_not_found"))
+        return HTMLResponse(document_page(record.meta.as_dict(), text, start, end, language))
+
+    ui = settings.ui
+    gr.mount_gradio_app(
+        server,
+        build_app(assistant, settings),
+        path="/",
+        server_name=ui.host,
+        server_port=ui.port,
+        auth=(ui.username, ui.password) if ui.username and ui.password else None,
+        footer_links=[],
+        show_error=True,
+        theme=system_theme(),
+        css=CSS,
+        head=HEAD,
+    )
+    mounted += [route.app for route in server.routes if isinstance(route, Mount) and isinstance(route.app, App)]
+    return server
+
+
+def serve(settings: Settings) -> None:
+    """Load the models and indexes once, print where the app is, and serve until interrupted."""
+    check_bind(settings.ui)  # before loading models: a refused bind should fail in a second
+    server = create_server(Assistant(settings), settings)
+    host = f"[{settings.ui.host}]" if ":" in settings.ui.host else settings.ui.host
+    print(f"Giao diện đang chạy tại / UI running at: http://{host}:{settings.ui.port}/", flush=True)
+    uvicorn.run(server, host=settings.ui.host, port=settings.ui.port, log_level="warning")
