@@ -21,6 +21,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.chain import Assistant
+from assistant.llm import generator_status
 from assistant.types import AnswerResult, Filters, Mode
 from assistant.ui import render
 from assistant.ui.labels import bilingual, t
@@ -44,15 +45,6 @@ class Conversation:
 
     def questions(self) -> list[str]:
         return [r.question for r in self.results]
-
-
-def generator_available(settings: Settings) -> tuple[bool, str]:
-    """Whether generative mode can run, and why not; absent generator code means not installed."""
-    try:
-        from assistant.llm import generator_status  # type: ignore[import-not-found]
-    except ImportError:
-        return False, "chưa cài mô hình sinh / no generator installed (make generator)"
-    return generator_status(settings)
 
 
 class Callbacks:
@@ -233,7 +225,7 @@ class Callbacks:
             gr.update(value=t(language, "new_chat")),
             gr.update(label=t(language, "export")),
             gr.update(label=t(language, "options")),
-            gr.update(**mode_props(language, *generator_available(self.settings))),
+            gr.update(**mode_props(language, *generator_status(self.settings))),
             gr.update(label=t(language, "filter_documents")),
             gr.update(label=t(language, "filter_kinds")),
             gr.update(label=t(language, "filter_years")),
@@ -299,26 +291,34 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                         new_chat = gr.Button(t(lang, "new_chat"), size="sm", elem_id="new-chat")
                         export = gr.DownloadButton(t(lang, "export"), size="sm", interactive=False, elem_id="export")
                     with gr.Accordion(t(lang, "options"), open=False) as options:
-                        mode = gr.Radio(value="extractive", **mode_props(lang, *generator_available(settings)))
+                        mode = gr.Radio(value="extractive", **mode_props(lang, *generator_status(settings)))
                         with gr.Row():
                             documents = gr.Dropdown(label=t(lang, "filter_documents"), multiselect=True, scale=2)
                             kinds = gr.Dropdown(label=t(lang, "filter_kinds"), multiselect=True)
                             years = gr.Dropdown(label=t(lang, "filter_years"), multiselect=True)
-                with gr.Column(scale=2, min_width=360):
+                with gr.Column(scale=2, min_width=360, elem_id="citation-column"):
                     panel = gr.HTML(render.citation_panel([], lang), elem_id="citation-panel")
             with gr.Tab(t(lang, "tab_library"), id="library") as library_tab:
+                with gr.Row(equal_height=False):
+                    files = gr.File(
+                        label=t(lang, "upload", mb=settings.ui.max_upload_mb),
+                        file_count="multiple",
+                        file_types=sorted(SUPPORTED_SUFFIXES),
+                        height=150,
+                        scale=3,
+                        elem_id="upload",
+                    )
+                    with gr.Column(scale=2):
+                        ingest_button = gr.Button(t(lang, "upload_button"), variant="primary", elem_id="ingest")
+                        upload_status = gr.Markdown(elem_id="upload-status")
                 summary = gr.Markdown(elem_id="library-summary")
                 table = gr.Dataframe(
-                    headers=render.library_headers(lang), interactive=False, wrap=True, elem_id="library-table"
+                    headers=render.library_headers(lang),
+                    interactive=False,
+                    wrap=True,
+                    column_widths=["32%", "11%", "9%", "9%", "8%", "9%", "22%"],
+                    elem_id="library-table",
                 )
-                files = gr.File(
-                    label=t(lang, "upload", mb=settings.ui.max_upload_mb),
-                    file_count="multiple",
-                    file_types=sorted(SUPPORTED_SUFFIXES),
-                    elem_id="upload",
-                )
-                ingest_button = gr.Button(t(lang, "upload_button"), variant="primary", elem_id="ingest")
-                upload_status = gr.Markdown(elem_id="upload-status")
 
         library_outputs = [summary, table, documents, kinds, years]
         demo.load(calls.library, inputs=[language], outputs=library_outputs)

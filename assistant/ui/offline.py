@@ -57,7 +57,8 @@ a.cite-ref { display: inline-block; min-width: 1.6em; padding: 0 3px; margin: 0 
   background: #fde8e8; color: #9b1c1c !important; font-size: 0.85em; font-weight: 600; text-align: center;
   text-decoration: none !important; cursor: pointer; vertical-align: 1px; }
 a.cite-ref:hover { background: #9b1c1c; color: #fff !important; }
-#citation-panel { max-height: 74vh; overflow-y: auto; padding-right: 4px; }
+#citation-column { position: sticky; top: 8px; align-self: flex-start; }
+.cite-panel { max-height: calc(100vh - 40px); overflow-y: auto; padding-right: 4px; }
 .cite-empty { color: #64748b; padding: 12px; border: 1px dashed #cbd5e1; border-radius: 6px; }
 .cite-turn { display: none; }
 .cite-turn.current { display: block; }

@@ -23,7 +23,7 @@ from assistant.types import AnswerResult, Citation, Passage
 from assistant.ui.labels import kind_label, t
 from ingest.types import DocumentMeta
 
-CONTEXT_CHARS = 420  # neighbouring text shown on each side of a cited passage
+CONTEXT_CHARS = 300  # neighbouring text shown on each side of a cited passage
 CLOSEST_SHOWN = 3  # passages shown instead of an answer when the assistant refuses
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
