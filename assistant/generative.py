@@ -195,7 +195,7 @@ def _draft_sentences(text: str) -> list[str]:
 
 
 def _with_markers(claim: str, numbers: Sequence[int]) -> str:
-    """ "Chi bộ ... đảng viên." + [1] -> "Chi bộ ... đảng viên [1]." (marker before the period)."""
+    """Markers go before the final period ("... đảng viên [1]."), where readers and eval expect them."""
     markers = "".join(f"[{n}]" for n in numbers)
     body = claim.rstrip()
     end = len(body.rstrip(".!?…"))
