@@ -1,0 +1,201 @@
+"""Course material as Markdown or Word: what a trainer edits into a lesson and hands out.
+
+Both formats are rendered from one list of blocks (heading, paragraph, bullet, option, numbered
+item), so the Markdown preview in the UI and the .docx a trainer downloads can never disagree on
+content or citation numbers. The answer key sits in its own section at the very end, so the quiz
+pages can be printed for learners without it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from docx import Document
+from docx.shared import Pt
+
+from assistant.course import OPTIONS, Course, KeyPoint, OutlineSection
+from assistant.types import Citation
+from ingest.types import DocumentMeta
+
+BlockKind = Literal["heading", "paragraph", "bullet", "option", "numbered"]
+
+HEADINGS = {
+    "documents": "Văn bản sử dụng / Documents",
+    "outline": "Dàn ý và ý chính / Outline and key points",
+    "glossary": "Thuật ngữ / Glossary",
+    "quiz": "Câu hỏi trắc nghiệm / Quiz",
+    "sources": "Nguồn trích dẫn / Sources",
+    "answers": "Đáp án / Answer key",
+}
+_INTRO = (
+    "Bản nháp soạn tự động từ bộ văn bản: mỗi ý chính và mỗi đáp án đều trích từ văn bản và dẫn nguồn [n]; "
+    "người soạn bài cần đọc lại trước khi giảng. / Automatic first draft: every key point and answer is "
+    "taken from the documents and cited [n]; review before teaching."
+)
+_MODE = {
+    "extractive": "Chế độ: trích nguyên văn / Mode: verbatim",
+    "generative": "Chế độ: diễn đạt lại, đã kiểm tra căn cứ / Mode: rewritten, support-checked",
+}
+_QUESTION = "Chọn phương án đúng điền vào chỗ trống"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+_MAX_MARKDOWN_LEVEL = 6
+_MAX_DOCX_LEVEL = 9
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph of the export, as plain text; each format escapes and styles it itself."""
+
+    kind: BlockKind
+    text: str
+    label: str = ""  # shown in bold before the text ("Câu 1.", "A.", a glossary term)
+    level: int = 0  # heading level, 1 = the title
+    cite: int = 0  # citation marker [n] after the text, 0 for none
+
+
+def write_course(course: Course, path: Path | str) -> Path:
+    """Write ``course`` as Markdown or Word, chosen by the file suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".md":
+        path.write_text(course_markdown(course), encoding="utf-8")
+    elif suffix == ".docx":
+        write_docx(course, path)
+    else:
+        raise ValueError(f"{path}: chỉ hỗ trợ .md hoặc .docx / only .md or .docx output is supported")
+    return path
+
+
+def course_markdown(course: Course) -> str:
+    return "\n".join(_markdown_line(block) for block in course_blocks(course)) + "\n"
+
+
+def write_docx(course: Course, path: Path) -> None:
+    document = Document()
+    document.core_properties.title = f"Bài giảng: {course.topic}"
+    for block in course_blocks(course):
+        text = f"{block.text} [{block.cite}]" if block.cite else block.text
+        if block.kind == "heading":
+            document.add_heading(text, level=min(block.level - 1, _MAX_DOCX_LEVEL))
+            continue
+        paragraph = document.add_paragraph(style="List Bullet" if block.kind == "bullet" else None)
+        if block.kind == "option":
+            paragraph.paragraph_format.left_indent = Pt(24)
+        if block.label:
+            paragraph.add_run(f"{block.label} ").bold = True
+        paragraph.add_run(text)
+    document.save(str(path))
+
+
+def _markdown_line(block: Block) -> str:
+    text = _escape(block.text) + (f" [{block.cite}]" if block.cite else "")
+    if block.kind == "heading":
+        return f"\n{'#' * min(block.level, _MAX_MARKDOWN_LEVEL)} {text}\n"
+    if block.kind == "numbered":
+        return f"{block.label} {text}"
+    if block.label:
+        text = f"**{_escape(block.label)}** {text}"
+    if block.kind in ("bullet", "option"):
+        return f"- {text}"
+    return f"\n{text}\n"
+
+
+def _escape(text: str) -> str:
+    """Document text is data: a "*" or "#" in a regulation must not turn into Markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+# --- the shared structure -------------------------------------------------------------------------
+def course_blocks(course: Course) -> list[Block]:
+    """The whole export in reading order."""
+    return [
+        Block("heading", f"Bài giảng: {course.topic}", level=1),
+        Block("paragraph", _INTRO),
+        Block("paragraph", _MODE[course.mode]),
+        *(Block("paragraph", note) for note in course.notes),
+        *_documents(course.documents),
+        *_outline(course),
+        *_glossary(course),
+        *_quiz(course),
+        *_sources(course.citations),
+        *_answers(course),
+    ]
+
+
+def _documents(documents: list[DocumentMeta]) -> Iterator[Block]:
+    yield Block("heading", HEADINGS["documents"], level=2)
+    for meta in documents:
+        yield Block("bullet", _document_name(meta))
+
+
+def _outline(course: Course) -> Iterator[Block]:
+    """Each document's headings in order, with the key points of a heading right under it."""
+    yield Block("heading", HEADINGS["outline"], level=2)
+    points: dict[int, list[KeyPoint]] = {}
+    for point in course.key_points:
+        points.setdefault(point.section, []).append(point)
+    source = ""
+    for i, section in enumerate(course.outline):
+        if section.source != source:
+            source = section.source
+            meta = next(m for m in course.documents if m.source == source)
+            yield Block("heading", _document_name(meta), level=3)
+        yield Block("heading", section.heading, level=3 + section.depth)
+        yield from (Block("bullet", point.text, cite=point.citation) for point in points.get(i, []))
+
+
+def _glossary(course: Course) -> Iterator[Block]:
+    yield Block("heading", HEADINGS["glossary"], level=2)
+    for entry in course.glossary:
+        term = f"{entry.term} ({entry.english})" if entry.english else entry.term
+        yield Block("bullet", f"“{entry.sentence}”", label=f"{term}:", cite=entry.citation)
+
+
+def _quiz(course: Course) -> Iterator[Block]:
+    yield Block("heading", HEADINGS["quiz"], level=2)
+    for number, question in enumerate(course.quiz, start=1):
+        where = _where(course.outline[question.section], course.citation(question.citation))
+        yield Block("paragraph", f"{_QUESTION} ({where}): {question.stem}", label=f"Câu {number}.")
+        for letter, option in zip(OPTIONS, question.options, strict=True):
+            yield Block("option", option, label=f"{letter}.")
+
+
+def _sources(citations: list[Citation]) -> Iterator[Block]:
+    """The numbered list every [n] marker points into: document, number, date, section, quote."""
+    yield Block("heading", HEADINGS["sources"], level=2)
+    for citation in citations:
+        passage = citation.passage
+        meta = DocumentMeta(passage.source, passage.kind, passage.number, "", passage.date, passage.title)
+        text = f"{_document_name(meta)} — {passage.section}: “{citation.quote}” ({passage.source})"
+        yield Block("numbered", text, label=f"{citation.n}.")
+
+
+def _answers(course: Course) -> Iterator[Block]:
+    yield Block("heading", HEADINGS["answers"], level=2)
+    for number, question in enumerate(course.quiz, start=1):
+        text = f"{question.answer_letter} — {question.options[question.answer]}"
+        yield Block("numbered", text, label=f"{number}.", cite=question.citation)
+
+
+def _where(section: OutlineSection, citation: Citation) -> str:
+    """ "theo 06-HD/TW, mục 3.8." — the document and point a learner would look up."""
+    document = citation.passage.number or citation.passage.title
+    marker = section.path[-1].split(" ", 1)[0]
+    return f"theo {document}, mục {marker}" if marker[:1].isdigit() else f"theo {document}"
+
+
+def _document_name(meta: DocumentMeta) -> str:
+    """ "Hướng dẫn một số vấn đề … (06-HD/TW, 09/06/2025)"."""
+    details = ", ".join(part for part in (meta.number, _date(meta.date)) if part)
+    title = meta.title or meta.source
+    return f"{title} ({details})" if details else title
+
+
+def _date(iso: str) -> str:
+    """ISO dates the way Vietnamese documents print them (09/06/2025); partial dates as given."""
+    parts = iso.split("-")
+    return "/".join(reversed(parts)) if len(parts) == 3 else iso
