@@ -155,7 +155,10 @@ def check_cited_text(
     and course material, so both obey the same rule.
     """
     claims = [(sentence, strip_citations(sentence)) for sentence in _draft_sentences(text)]
-    sources = _supporting_passages(claims, visible, checker)
+    # The source line the model saw is evidence too: "Theo Quy định 294-QĐ/TW ..." cites a number
+    # that the passage text itself never contains.
+    evidence = {n: f"{_label(passages[n - 1])}\n{body}" for n, body in visible.items()}
+    sources = _supporting_passages(claims, evidence, checker)
     kept = [_with_markers(claims[i][1], sources[i]) for i in sorted(sources)]
     flagged = [sentence for i, (sentence, _) in enumerate(claims) if i not in sources]
     return CheckedText(kept, _citations(claims, sources, passages, visible), flagged)
@@ -269,9 +272,13 @@ def _cut_to_budget(n: int, passage: Passage, text: str, generator: Generator, bu
     return best
 
 
+def _label(passage: Passage) -> str:
+    """How the prompt names a passage's source: number (or title), section and date."""
+    return ", ".join(part for part in (passage.number or passage.title, passage.section, passage.date) if part)[:160]
+
+
 def _block(n: int, passage: Passage, text: str) -> str:
-    label = ", ".join(part for part in (passage.number or passage.title, passage.section) if part)
-    return document_block(n, label[:160], text)
+    return document_block(n, _label(passage), text)
 
 
 def _ms_since(started: float) -> float:

@@ -40,7 +40,7 @@ from ingest.vitokens import normalize, segment
 if TYPE_CHECKING:
     from ingest.embedder import Embedder
 
-# Calibrated on 31 hand-labelled claim/passage pairs from QĐ 294 and the Statute (the cases in
+# Calibrated on 29 hand-labelled claim/passage pairs from QĐ 294 and the Statute (the cases in
 # tests/test_support.py). Vietnamese: faithful claims scored lexical 0.60-0.98; false claims without
 # a number slip at most 0.43 (cosine up to 0.86, hence cosine alone never suffices), and those with
 # one 0.52-0.53. The cut sits between, and the band below it needs a high cosine as well (no labelled

@@ -126,10 +126,13 @@ def test_invented_numbers_are_flagged_and_supported_sentences_kept(checker: Supp
 @pytest.mark.slow
 def test_missing_or_wrong_markers_are_recited_to_the_supporting_passage(checker: SupportChecker) -> None:
     passages = [passage(DUES, "31.1"), passage(ADMISSION, "4.1")]
-    draft = "Chi bộ phải tổ chức lễ kết nạp trong 30 ngày làm việc [1][7]. Nếu quá hạn phải được cấp trên đồng ý."
+    draft = (
+        "Theo Quy định 294-QĐ/TW, chi bộ phải tổ chức lễ kết nạp trong 30 ngày làm việc [1][7]. "
+        "Nếu quá hạn phải được cấp trên đồng ý."
+    )
     checked = check_cited_text(draft, passages, {1: DUES, 2: ADMISSION}, checker)
     assert checked.sentences == [
-        "Chi bộ phải tổ chức lễ kết nạp trong 30 ngày làm việc [2].",
+        "Theo Quy định 294-QĐ/TW, chi bộ phải tổ chức lễ kết nạp trong 30 ngày làm việc [2].",
         "Nếu quá hạn phải được cấp trên đồng ý [2].",
     ]
     assert [(c.n, c.quote[:30]) for c in checked.citations] == [(2, "Trong thời hạn 30 ngày làm việ")]
@@ -248,7 +251,7 @@ def test_answer_pipeline_over_http_streams_then_drops_the_invented_sentence(
     assert result.flagged == ["Đảng phí là 10% tiền lương [1]."]
     assert not result.refused and result.timings_ms["first_token"] <= result.timings_ms["generate"]
     prompt = ScriptedChatServer.requests[0]["messages"][1]["content"]
-    assert '<document n="1" source="294-QĐ/TW, 4.1">' in prompt and QUESTION_ADMISSION in prompt
+    assert '<document n="1" source="294-QĐ/TW, 4.1, 2025-05-26">' in prompt and QUESTION_ADMISSION in prompt
 
 
 # --- the real local model -------------------------------------------------------------------------
