@@ -54,4 +54,5 @@ lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 bench: setup
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python -m bench.ingest --full
+	$(BIN)/python -m bench.ask

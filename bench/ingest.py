@@ -1,6 +1,6 @@
 """Indexing throughput benchmark: chunks/s and tokens/s for fp32 and bf16, plus a full index run.
 
-Usage:  python bench/ingest.py [--sample 160] [--full]
+Usage:  python -m bench.ingest [--sample 160] [--full]
 
 The sample is real chunks of the default collection (the same chunker as production), embedded
 by the same ``Embedder`` code path. ``--full`` also indexes the whole collection into a fresh
@@ -14,13 +14,10 @@ from __future__ import annotations
 import argparse
 import platform
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import ingest  # noqa: F401  - offline mode first
 from ingest.chunker import chunk_document
@@ -106,7 +103,7 @@ def main() -> None:
         print(lines[-1])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     if not RESULTS.exists():
-        RESULTS.write_text("# Indexing throughput\n\nWritten by `python bench/ingest.py`.\n", encoding="utf-8")
+        RESULTS.write_text("# Indexing throughput\n\nWritten by `python -m bench.ingest`.\n", encoding="utf-8")
     with RESULTS.open("a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
 
