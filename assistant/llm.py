@@ -104,7 +104,7 @@ class OpenAICompatibleGenerator:
                 detail = response.read(500).decode("utf-8", "replace")
                 raise GeneratorError(f"{self.name}: HTTP {response.status}: {detail}")
             yield from _sse_content(response)
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a malformed event
             raise GeneratorError(f"{self.name}: {exc}") from exc
         finally:
             connection.close()
