@@ -134,16 +134,19 @@ class Callbacks:
         accepted: dict[str, Path] = {}  # sha256 -> vetted file, so a batch holding a file twice keeps one
         for name in files:
             path = Path(name)
-            problem = self.vet_upload(path, records, accepted)
+            sha = file_sha256(path)
+            problem = self.vet_upload(path, sha, records, accepted)
             if problem:
                 messages.append(f"✗ {problem}")
             else:
-                accepted[file_sha256(path)] = path
+                accepted[sha] = path
         if accepted:
             messages += self.ingest(list(accepted.values()), language, progress)
         return ("\n\n".join(messages), None, *self.library(language))
 
-    def vet_upload(self, path: Path, records: dict[str, DocumentRecord], accepted: dict[str, Path]) -> str | None:
+    def vet_upload(
+        self, path: Path, sha: str, records: dict[str, DocumentRecord], accepted: dict[str, Path]
+    ) -> str | None:
         """Why ``path`` must not be ingested (bilingual), or None; parses it so broken files stop here."""
         name = unicodedata.normalize("NFC", path.name)
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -151,7 +154,6 @@ class Callbacks:
         size_mb = path.stat().st_size / 1_000_000
         if size_mb > self.settings.ui.max_upload_mb:
             return bilingual("too_large", name=name, size=size_mb, limit=self.settings.ui.max_upload_mb)
-        sha = file_sha256(path)
         if sha in accepted:
             return bilingual("duplicate", name=name, existing=accepted[sha].name)
         same = next((r for r in records.values() if r.sha256 == sha and r.status == "ok"), None)
@@ -181,8 +183,10 @@ class Callbacks:
             report = Ingestor(self.settings, self.assistant.embedder, self.assistant.index).ingest_files(
                 root, targets, origin="upload", progress=report_progress
             )
-        except Exception:
-            self.discard([target.name for target in targets])
+        except Exception:  # e.g. out of memory mid-way: keep what was committed, drop the rest
+            indexed = self.assistant.index.records()
+            kept = {source for source, record in indexed.items() if record.status == "ok"}
+            self.discard([target.name for target in targets if target.name not in kept])
             raise
         failed = [f.source for f in report.failures]
         self.discard(failed)
