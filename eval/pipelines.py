@@ -1,0 +1,222 @@
+"""The systems eval compares, behind one interface: ``answer(question, history) -> ask --json dict``.
+
+Every pipeline is the real ``Assistant`` with parts switched off or swapped, never a re-implementation,
+so a difference in the scores can only come from the part that differs:
+
+- ``ours``: the Assistant as shipped (structure-aware chunks, hybrid dense + BM25, follow-up
+  rewrite, document references restricting the search).
+- ``dense`` / ``bm25``: our chunks and chain with one retriever only and no reference restriction;
+  they show what each half of the hybrid (and the references) contributes.
+- ``naive``: what a LangChain newcomer builds over the same files and the same embedding model:
+  our loaders for the text, ``RecursiveCharacterTextSplitter(1000, 200)``, ``langchain_chroma.Chroma``,
+  the top 4 chunks for the raw question (no follow-up rewrite, no references, no BM25).
+
+All four answer with the Assistant's answer stage (extractive or generative) and its refusal rule
+(top cosine below ``retrieval.refuse_below``). For ``naive`` that is a deliberate choice: a
+newcomer's chain never refuses (its refusal recall would be 0 by construction), whereas applying the
+same threshold to its own passages makes its refusal scores measure what its retrieval finds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+from tqdm import tqdm
+
+from assistant.chain import Assistant
+from assistant.retriever import SearchRequest
+from assistant.types import Mode, Passage
+from ingest.embedder import Embedder
+from ingest.loaders import DocumentLoadError, load_document
+from ingest.metadata import read_manifest
+from ingest.pipeline import collection_files
+from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.chain import _State
+
+PIPELINES = ("naive", "dense", "bm25", "ours")
+NAIVE_CHUNK_SIZE = 1000
+NAIVE_CHUNK_OVERLAP = 200
+NAIVE_K = 4
+_NAIVE_COLLECTION = "naive"
+_NAIVE_MARKER = "built.json"
+_NAIVE_BATCH = 256  # chunks per add: large enough for the embedder's length-sorted batches
+
+
+class Pipeline(Protocol):
+    """What the runner needs from a system under test."""
+
+    name: str
+
+    def answer(self, question: str, history: Sequence[str]) -> dict[str, Any]:
+        """The ``ask --json`` object for one question."""
+        ...
+
+
+class AssistantPipeline:
+    """Adapter from an Assistant to the Pipeline interface; the mode is fixed per run."""
+
+    def __init__(self, name: str, assistant: Assistant, mode: Mode) -> None:
+        self.name = name
+        self.assistant = assistant
+        self.mode = mode
+
+    def answer(self, question: str, history: Sequence[str]) -> dict[str, Any]:
+        return self.assistant.ask(question, history, mode=self.mode).to_json()
+
+
+class _AblatedAssistant(Assistant):
+    """The Assistant without document references (and optionally without the follow-up rewrite).
+
+    Only the prepare stage changes; retrieval, answering, refusal and timings stay the shipped code.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder, rewrite: bool) -> None:
+        self._rewrite = rewrite
+        super().__init__(settings, embedder)
+
+    def _prepare(self, state: _State) -> _State:
+        state = super()._prepare(state)
+        if not self._rewrite and state.rewritten != state.question:
+            state.rewritten = state.question
+            state.keyword_terms = self.glossary.expand(state.question)
+        state.resolutions = []
+        state.notes = []
+        return state
+
+
+def make_pipeline(name: str, settings: Settings, embedder: Embedder, mode: Mode) -> Pipeline:
+    """Build one of ``PIPELINES`` over the index described by ``settings``."""
+    if name == "ours":
+        return AssistantPipeline(name, Assistant(settings, embedder), mode)
+    if name not in PIPELINES:
+        raise ValueError(f"unknown pipeline {name!r}; choose from {', '.join(PIPELINES)}")
+    assistant = _AblatedAssistant(settings, embedder, rewrite=name != "naive")
+    if name == "dense":
+        assistant.refresh(use=("dense",))
+    elif name == "bm25":
+        assistant.refresh(use=("keyword",))
+    else:
+        assistant.retriever = NaiveRetriever(open_naive_store(settings, embedder))
+    return AssistantPipeline(name, assistant, mode)
+
+
+class NaiveRetriever:
+    """Top-k cosine search in the naive Chroma store, returning the Assistant's Passage type.
+
+    Filters are ignored: the naive pipeline has no references that could produce them.
+    """
+
+    def __init__(self, store: Chroma, k: int = NAIVE_K) -> None:
+        self.store = store
+        self.k = k
+
+    def search(self, request: SearchRequest) -> list[Passage]:
+        hits = self.store.similarity_search_with_score(request.query, k=self.k)
+        return [_passage(doc, distance) for doc, distance in hits]
+
+
+def _passage(doc: Document, distance: float) -> Passage:
+    meta = doc.metadata
+    start = int(meta.get("start_index", 0))
+    return Passage(
+        id=str(doc.id),
+        source=str(meta["source"]),
+        title=str(meta.get("title", "")),
+        number=str(meta.get("number", "")),
+        date=str(meta.get("date", "")),
+        kind=str(meta.get("kind", "")),
+        section="",  # the splitter knows no structure
+        text=doc.page_content,
+        start=start,
+        end=start + len(doc.page_content),
+        score=1.0 - float(distance),  # the store uses cosine distance
+    )
+
+
+def naive_store_path(settings: Settings) -> Path:
+    """Beside the collection's own index, so each collection gets its naive twin."""
+    return settings.data_dir / "naive"
+
+
+def open_naive_store(settings: Settings, embedder: Embedder) -> Chroma:
+    """The persisted naive store, (re)built only when the files, model or splitter changed.
+
+    A marker holding the build fingerprint is written after the last chunk is added, so an
+    interrupted build is detected and redone rather than silently searched half-full.
+    """
+    root = settings.collection_path.resolve()
+    files = collection_files(root)
+    fingerprint = _naive_fingerprint(root, files, embedder)
+    path = naive_store_path(settings)
+    marker = path / _NAIVE_MARKER
+    if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")).get("fingerprint") == fingerprint:
+        return _chroma(path, embedder)
+    shutil.rmtree(path, ignore_errors=True)
+    store = _chroma(path, embedder)
+    chunks = naive_chunks(root, files)
+    for start in tqdm(range(0, len(chunks), _NAIVE_BATCH), desc="naive: embedding", unit="batch"):
+        batch = chunks[start : start + _NAIVE_BATCH]
+        store.add_documents(batch, ids=[_chunk_id(doc) for doc in batch])
+    marker.write_text(json.dumps({"fingerprint": fingerprint, "chunks": len(chunks)}), encoding="utf-8")
+    return store
+
+
+def naive_chunks(root: Path, files: Sequence[Path]) -> list[Document]:
+    """Each loadable file's whole text split by characters, with the metadata a citation needs."""
+    manifest = read_manifest(root)
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=NAIVE_CHUNK_SIZE, chunk_overlap=NAIVE_CHUNK_OVERLAP, add_start_index=True
+    )
+    documents = []
+    for path in files:
+        try:
+            loaded = load_document(path, root, manifest)
+        except DocumentLoadError:
+            continue  # the real ingest records these; the baseline simply does without them
+        meta = loaded.meta
+        documents.append(
+            Document(
+                page_content=loaded.text,
+                metadata={
+                    "source": meta.source,
+                    "title": meta.title,
+                    "number": meta.number,
+                    "date": meta.date,
+                    "kind": meta.kind,
+                },
+            )
+        )
+    return splitter.split_documents(documents)
+
+
+def _chroma(path: Path, embedder: Embedder) -> Chroma:
+    return Chroma(
+        collection_name=_NAIVE_COLLECTION,
+        embedding_function=embedder,
+        persist_directory=str(path),
+        collection_metadata={"hnsw:space": "cosine"},
+    )
+
+
+def _chunk_id(doc: Document) -> str:
+    key = f"{doc.metadata['source']}\0{doc.metadata['start_index']}\0{doc.page_content}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _naive_fingerprint(root: Path, files: Sequence[Path], embedder: Embedder) -> str:
+    spec = {
+        "model": embedder.model_id,
+        "splitter": [NAIVE_CHUNK_SIZE, NAIVE_CHUNK_OVERLAP],
+        "files": [(p.relative_to(root).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest()) for p in files],
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
