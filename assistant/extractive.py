@@ -9,6 +9,7 @@ within a few milliseconds after retrieval.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,23 @@ from ingest.vitokens import segment
 
 MAX_SENTENCES = 3
 PASSAGES_CONSIDERED = 5
-MIN_WORDS = 5  # headings like "4.3.1. (Khoản 3):" are not answers
+MIN_WORDS = 5
+# A numbered heading ("4.1. (Khoản 1): Thời hạn tổ chức lễ kết nạp.") shares the question's words
+# but states no rule, so it is never quoted as an answer.
+_MARKER = re.compile(
+    r"^\s*(?:(?:\d+\.)+\d*|[IVXLC]+[.\-]|Điều\s+\d+[.:]?|Chương\s+[IVXLC\d]+|Mục\s+\d+|Phần\s+\w+|[a-zđ]\))"
+    r"\s*(?:\((?:Khoản|Điểm)\s+\w+\)\s*)?:?\s*(?:Điều\s+\d+\s*:?)?",
+    re.IGNORECASE,
+)
+# Headings are noun phrases ("Thời hạn, thẩm quyền quyết định kết nạp …"); a rule has a predicate.
+_PREDICATE = re.compile(r"\b(?:phải|được|không|là|có|do|thì|sẽ|cần|chỉ|gồm|must|shall|may)\b", re.IGNORECASE)
+# Questions about amounts, ages and deadlines are answered by a sentence holding a number.
+_ASKS_QUANTITY = re.compile(
+    r"bao (?:lâu|nhiêu|giờ)|\bmấy\b|tối (?:đa|thiểu)|thời hạn|khi nào|how (?:long|many|much|old|often)|\bwhen\b"
+    r"|deadline|\bage\b",
+    re.IGNORECASE,
+)
+QUANTITY_BONUS = 0.3
 
 INTRO = {
     "vi": "Theo bộ văn bản:",
@@ -38,11 +55,12 @@ def extractive_answer(
 ) -> tuple[str, list[Citation]]:
     """Answer text with [n] markers, and the numbered citations it uses."""
     query_tokens = set(segment(" ".join((query, *keyword_terms))))
+    wants_number = bool(_ASKS_QUANTITY.search(query))
     candidates = [
-        _Candidate(sentence, rank, _score(sentence, query_tokens, rank, passage.score))
+        _Candidate(sentence, rank, _score(sentence, query_tokens, rank, passage.score, wants_number))
         for rank, passage in enumerate(passages[:PASSAGES_CONSIDERED])
         for sentence in split_sentences(passage.text)
-        if len(sentence.split()) >= MIN_WORDS
+        if len(sentence.split()) >= MIN_WORDS and not is_heading(sentence)
     ]
     chosen = _pick(candidates)
     citations: dict[int, Citation] = {}
@@ -54,12 +72,22 @@ def extractive_answer(
     return "\n".join(lines), sorted(citations.values(), key=lambda c: c.n)
 
 
-def _score(sentence: str, query_tokens: set[str], rank: int, cosine: float) -> float:
+def is_heading(sentence: str) -> bool:
+    """A numbered line that names a topic instead of stating a rule: no number, no predicate."""
+    marker = _MARKER.match(sentence)
+    if not marker:
+        return False
+    rest = sentence[marker.end() :]
+    return not any(ch.isdigit() for ch in rest) and not _PREDICATE.search(rest)
+
+
+def _score(sentence: str, query_tokens: set[str], rank: int, cosine: float, wants_number: bool) -> float:
     tokens = set(segment(sentence))
     if not tokens or not query_tokens:
         return 0.0
     overlap = len(tokens & query_tokens) / math.sqrt(len(query_tokens) * max(len(tokens), 4))
-    return overlap + 0.5 * max(cosine, 0.0) + 0.3 / (rank + 1)
+    number = QUANTITY_BONUS if wants_number and any(ch.isdigit() for ch in _MARKER.sub("", sentence, 1)) else 0.0
+    return overlap + number + 0.5 * max(cosine, 0.0) + 0.3 / (rank + 1)
 
 
 def _pick(candidates: list[_Candidate]) -> list[_Candidate]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.chain import Assistant
+from assistant.extractive import is_heading
 from assistant.rewrite import needs_context, rewrite_followup
 from assistant.types import Filters
 from ingest.embedder import Embedder
@@ -39,6 +40,7 @@ def test_admission_ceremony_deadline_is_30_working_days(assistant: Assistant) ->
     assert not result.refused
     cited = " ".join(c.passage.text for c in result.citations)
     assert "30 ngày làm việc" in cited and "lễ kết nạp" in cited
+    assert "30 ngày làm việc" in result.answer, "the rule, not its heading, must be quoted"
     assert any(c.passage.source == QD294 for c in result.citations)
 
 
@@ -79,6 +81,20 @@ def test_reference_restricts_search_to_that_document(assistant: Assistant) -> No
 def test_filters_restrict_results(assistant: Assistant) -> None:
     result = assistant.ask("số dư cấp ủy", filters=Filters(kinds=["article"]))
     assert result.retrieved and all(p.kind == "article" for p in result.retrieved)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "heading"),
+    [
+        ("4.1. (Khoản 1): Thời hạn tổ chức lễ kết nạp.", True),
+        ("4. Điều 5: Về thời hạn tổ chức lễ kết nạp đảng viên, xét công nhận đảng viên chính thức", True),
+        ("1.1.1. Tuổi đời: người vào Đảng phải đủ 18 tuổi", False),
+        ("3.5.3. Chỉ kết nạp lại một lần.", False),
+        ("Trong thời hạn 30 ngày làm việc, chi bộ phải tổ chức lễ kết nạp cho đảng viên.", False),
+    ],
+)
+def test_headings_are_not_quoted_as_rules(sentence: str, heading: bool) -> None:
+    assert is_heading(sentence) is heading
 
 
 def test_rules_rewrite_only_what_needs_context() -> None:
