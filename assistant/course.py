@@ -118,6 +118,8 @@ class OutlineSection:
 
 @dataclass
 class KeyPoint:
+    """A short statement to teach, under its outline section, citing the sentence it restates."""
+
     text: str
     section: int  # index into Course.outline
     citation: int = 0  # number in Course.citations, assigned once the material is final
@@ -126,6 +128,8 @@ class KeyPoint:
 
 @dataclass
 class GlossaryEntry:
+    """A term as the documents write it, shown in a sentence of the material that uses it."""
+
     term: str
     english: str  # from glossary.tsv; "" for terms found recurring in the material
     sentence: str
@@ -134,6 +138,9 @@ class GlossaryEntry:
 
 @dataclass
 class QuizQuestion:
+    """Fill in the blank: the cited sentence settles it, the wrong options are facts the same
+    documents state elsewhere, never in the cited passage."""
+
     stem: str  # a document sentence with its slot replaced by BLANK
     options: list[str]
     answer: int  # index into options
@@ -152,6 +159,8 @@ class QuizQuestion:
 
 @dataclass
 class Course:
+    """Everything a trainer's draft holds; every ``citation`` field is a number in ``citations``."""
+
     topic: str
     mode: Mode
     documents: list[DocumentMeta]
@@ -254,8 +263,9 @@ def build_course(
     topic = unicodedata.normalize("NFC", topic).strip()
     if not topic:
         raise ValueError("Chủ đề trống / The topic is empty.")
-    queries = topic_queries(topic, topic_terms(topic, assistant.glossary))
-    hits = _retrieve(assistant, queries, sources)
+    terms = topic_terms(topic, assistant.glossary)
+    queries = topic_queries(topic, terms)
+    hits = _retrieve(assistant, queries, terms, sources)
     if not hits or max(p.score for p in hits) < assistant.settings.retrieval.refuse_below:
         raise ValueError(f"Không tìm thấy tài liệu về “{topic}” / Nothing in the collection about “{topic}”.")
     documents, groups = _chosen_groups(hits, queries, assistant.index)
@@ -290,14 +300,15 @@ def build_course(
     )
 
 
-def _retrieve(assistant: Assistant, queries: Sequence[str], sources: Sequence[str]) -> list[Passage]:
+def _retrieve(
+    assistant: Assistant, queries: Sequence[str], terms: Sequence[str], sources: Sequence[str]
+) -> list[Passage]:
     """Passages for the topic and its variants, ``fused`` summed over queries (rank agreement)."""
-    terms = tuple(topic_terms(queries[0], assistant.glossary))
     filters = Filters(sources=list(sources))
     best: dict[str, Passage] = {}
     weight: Counter[str] = Counter()
     for query in queries:
-        for passage in assistant.retriever.search(SearchRequest(query, terms, filters, RETRIEVE_K)):
+        for passage in assistant.retriever.search(SearchRequest(query, tuple(terms), filters, RETRIEVE_K)):
             weight[passage.id] += passage.fused
             if passage.id not in best or passage.score > best[passage.id].score:
                 best[passage.id] = passage
@@ -377,9 +388,10 @@ def _outline(documents: dict[str, _Document], groups: Sequence[tuple[str, str]])
     ]
     outline = []
     for i, (source, path, start, end) in enumerate(nodes):
-        text = documents[source].text[start:end]
-        title = _title_line(text, has_children=i + 1 < len(nodes) and _is_under(nodes[i + 1][1], path))
-        outline.append(OutlineSection(source, path, _heading(path, text, title), start, end, len(title)))
+        title = _title_line(
+            documents[source].text[start:end], has_children=i + 1 < len(nodes) and _is_under(nodes[i + 1][1], path)
+        )
+        outline.append(OutlineSection(source, path, _heading(path, title), start, end, len(title)))
     return outline
 
 
@@ -421,7 +433,7 @@ def _load(index: ChunkIndex, meta: DocumentMeta) -> _Document:
     return _Document(meta, index.document_text(meta.source), sorted(chunks, key=lambda c: c.start))
 
 
-def _heading(path: tuple[str, ...], text: str, title: str) -> str:
+def _heading(path: tuple[str, ...], title: str) -> str:
     """The chunker's label when it names the point ("3.3. Lý lịch của người vào Đảng"); else the
     title line, since a bare "3.5." tells a trainer nothing; a node opening with a rule keeps its
     label ("3.2.1."), the rule itself being the key point right under it."""
@@ -513,11 +525,12 @@ class _Rewriter:
         messages = rewrite_messages(self.topic, document_block(1, passage.number or passage.title, shown))
         draft = "".join(self.generator.stream(messages, REWRITE_TOKENS, self.temperature))
         checked = check_cited_text(draft, [passage], {1: shown}, self.checker)
-        if not checked.sentences:
-            self.flagged += checked.flagged
-            return
-        point.text = " ".join(strip_citations(s) for s in checked.sentences)
-        point.rewritten = True
+        self.flagged += checked.flagged
+        text = " ".join(strip_citations(s) for s in checked.sentences)
+        # The course's final check is against the passage text alone (not the source line the model
+        # saw), so a rewrite must pass it here too, or the whole point would be dropped later.
+        if text and self.checker.check(text, [passage.text]).supported:
+            point.text, point.rewritten = text, True
 
 
 def _rewriter(
