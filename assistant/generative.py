@@ -26,13 +26,14 @@ from assistant.support import (
     SupportChecker,
     best_supporting_sentence,
     checker_for,
+    looks_vietnamese,
     sentence_spans,
     strip_citations,
 )
 from assistant.types import Citation, Passage
 from ingest.embedder import Embedder
 from ingest.settings import Settings
-from prompts.answer import REFUSAL, Language, answer_messages, document_block
+from prompts.answer import QUOTE_LEAD, REFUSAL, Language, answer_messages, document_block
 
 # Instruction-like sentences inside a document: they are addressed to a model, not to a reader.
 _INJECTION = re.compile(
@@ -130,7 +131,7 @@ def generate_answer(
         draft.append(piece)
         yield GenerationEvent(delta=piece)
     timings["generate"] = _ms_since(started)
-    checked = check_cited_text("".join(draft), passages, visible, checker_for(embedder))
+    checked = check_cited_text("".join(draft), passages, visible, checker_for(embedder), language)
     timings["check"] = _ms_since(started) - timings["generate"]
     refused = not checked.sentences
     yield GenerationEvent(
@@ -147,19 +148,24 @@ def generate_answer(
 
 
 def check_cited_text(
-    text: str, passages: Sequence[Passage], visible: Mapping[int, str], checker: SupportChecker
+    text: str,
+    passages: Sequence[Passage],
+    visible: Mapping[int, str],
+    checker: SupportChecker,
+    language: Language = "vi",
 ) -> CheckedText:
     """Keep the sentences of ``text`` that the passages support, each citing what supports it.
 
     ``visible`` maps a marker number to the passage text the model was shown. Shared by answers
-    and course material, so both obey the same rule.
+    and course material, so both obey the same rule. In an English text, a kept Vietnamese sentence
+    is presented as a quotation (``QUOTE_LEAD``).
     """
     claims = [(sentence, strip_citations(sentence)) for sentence in _draft_sentences(text)]
     # The source line the model saw is evidence too: "Theo Quy định 294-QĐ/TW ..." cites a number
     # that the passage text itself never contains.
     evidence = {n: f"{_label(passages[n - 1])}\n{body}" for n, body in visible.items()}
     sources = _supporting_passages(claims, evidence, checker)
-    kept = [_with_markers(claims[i][1], sources[i]) for i in sorted(sources)]
+    kept = [_with_markers(_presented(claims[i][1], language), sources[i]) for i in sorted(sources)]
     flagged = [sentence for i, (sentence, _) in enumerate(claims) if i not in sources]
     return CheckedText(kept, _citations(claims, sources, passages, visible), flagged)
 
@@ -195,6 +201,12 @@ def _draft_sentences(text: str) -> list[str]:
         if claim.strip(" .,;:") and claim.casefold().rstrip(".") not in refusals:
             result.append(text[start:end])
     return result
+
+
+def _presented(claim: str, language: Language) -> str:
+    if language == "vi" or not looks_vietnamese(claim):
+        return claim
+    return QUOTE_LEAD[language].format(quote=claim.rstrip(".!?… ")) + "."
 
 
 def _with_markers(claim: str, numbers: Sequence[int]) -> str:

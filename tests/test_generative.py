@@ -139,6 +139,17 @@ def test_missing_or_wrong_markers_are_recited_to_the_supporting_passage(checker:
 
 
 @pytest.mark.slow
+def test_english_answers_show_a_copied_vietnamese_sentence_as_a_quotation(checker: SupportChecker) -> None:
+    english = "The cell must hold the admission ceremony within 30 working days of receiving the admission decision"
+    draft = f"Chi bộ phải tổ chức lễ kết nạp trong 30 ngày làm việc [1]. {english} [1]."
+    checked = check_cited_text(draft, [passage(ADMISSION, "4.1")], {1: ADMISSION}, checker, "en")
+    assert checked.sentences == [
+        'The document states: "Chi bộ phải tổ chức lễ kết nạp trong 30 ngày làm việc" [1].',
+        f"{english} [1].",
+    ]
+
+
+@pytest.mark.slow
 def test_the_models_refusal_line_is_not_a_claim(checker: SupportChecker) -> None:
     checked = check_cited_text(REFUSAL["vi"], [passage(DUES, "31.1")], {1: DUES}, checker)
     assert checked.sentences == [] and checked.flagged == []
