@@ -24,6 +24,7 @@ from assistant.chain import Assistant
 from assistant.llm import generator_status
 from assistant.types import AnswerResult, Filters, Mode
 from assistant.ui import render
+from assistant.ui.course_tab import build_course_tab
 from assistant.ui.labels import bilingual, t
 from ingest.index import DocumentRecord
 from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoadError, load_document
@@ -323,6 +324,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                     column_widths=["32%", "11%", "9%", "9%", "8%", "9%", "22%"],
                     elem_id="library-table",
                 )
+            build_course_tab(assistant, settings)  # bilingual labels of its own; not re-labelled by the switch
 
         library_outputs = [summary, table, documents, kinds, years]
         demo.load(calls.library, inputs=[language], outputs=library_outputs)
