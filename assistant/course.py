@@ -67,7 +67,10 @@ GLOSSARY_TSV_MAX = 12
 RECURRING_MIN_SECTIONS = 3  # "recurring": used under at least this many outline headings
 OPTIONS = "ABCD"
 BLANK = "……"
-REWRITE_TOKENS = 96
+REWRITE_TOKENS = 80
+# Generative mode shortens only sentences longer than this: shorter ones already are the short
+# statement wanted, and each rewrite costs seconds of a 1.5B model on 2 cores.
+REWRITE_ABOVE_WORDS = 25
 
 # Phrasings of one idea: a topic worded one way must still find headings worded the other
 # ("quy trình kết nạp" vs HD 06's "Thủ tục xem xét kết nạp đảng viên").
@@ -273,7 +276,7 @@ def build_course(
     material = _sentences(outline, documents)
     checker = checker_for(assistant.embedder)
     notes: list[str] = []
-    rewriter = _rewriter(assistant, topic, mode, generator, checker, notes)
+    rewriter = _rewriter(assistant, mode, generator, checker, notes)
     key_points = _key_points(topic, outline, material, rewriter)
     glossary = _glossary(material, assistant.glossary)
     quiz = _quiz(topic, material, documents, questions)
@@ -500,7 +503,7 @@ def _key_points(
             continue
         best = max(by_section[i], key=lambda s: (_key_point_score(topic, s), -s.start))
         point = KeyPoint(best.text, i)
-        if rewriter is not None:
+        if rewriter is not None and best.words > REWRITE_ABOVE_WORDS:
             rewriter.shorten(point, best)
         points.append((point, best))
     return points
@@ -512,7 +515,6 @@ class _Rewriter:
 
     generator: Generator
     checker: SupportChecker
-    topic: str
     temperature: float
     flagged: list[str] = field(default_factory=list)  # rejected rewrites, for the trainer to see
 
@@ -522,7 +524,7 @@ class _Rewriter:
         if not shown:
             return
         passage = sentence.passage
-        messages = rewrite_messages(self.topic, document_block(1, passage.number or passage.title, shown))
+        messages = rewrite_messages(document_block(1, passage.number or passage.title, shown))
         draft = "".join(self.generator.stream(messages, REWRITE_TOKENS, self.temperature))
         checked = check_cited_text(draft, [passage], {1: shown}, self.checker)
         self.flagged += checked.flagged
@@ -535,7 +537,6 @@ class _Rewriter:
 
 def _rewriter(
     assistant: Assistant,
-    topic: str,
     mode: Mode,
     generator: Generator | None,
     checker: SupportChecker,
@@ -552,7 +553,7 @@ def _rewriter(
                 return None
             assistant._generator = make_generator(assistant.settings)
         generator = assistant._generator
-    return _Rewriter(generator, checker, topic, assistant.settings.generator.temperature)
+    return _Rewriter(generator, checker, assistant.settings.generator.temperature)
 
 
 # --- glossary --------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 One sentence at a time rather than "write the key points of these passages": a 1.5B model given a
 whole section drifts into generalities, while a single quoted rule it only has to shorten keeps
 its numbers and bodies, so far fewer rewrites are dropped by the support check. Vietnamese only,
-because the material is quoted from Vietnamese documents and trainers teach in Vietnamese.
+because the material is quoted from Vietnamese documents and trainers teach in Vietnamese. The
+lesson topic is deliberately not shown: given it, the model makes the topic the subject of every
+rule ("Quy trình kết nạp … được tổ chức trang nghiêm" for the ceremony), which reads as supported.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ _REWRITE_SYSTEM = (
     "- Không thêm thông tin ngoài tài liệu.\n"
     "- Kết thúc câu bằng [1], ví dụ: Chi bộ họp thường lệ mỗi tháng một lần [1]."
 )
-_REWRITE_USER = "{document}\n\nChủ đề bài giảng: {topic}\nCâu ngắn gọn, kết thúc bằng [1]:"
+_REWRITE_USER = "{document}\n\nCâu ngắn gọn, giữ nguyên chủ ngữ, kết thúc bằng [1]:"
 
 
-def rewrite_messages(topic: str, document: str) -> list[dict[str, str]]:
+def rewrite_messages(document: str) -> list[dict[str, str]]:
     """Messages asking for one short statement; ``document`` is a ready ``document_block``."""
-    user = _REWRITE_USER.format(document=document, topic=topic.strip())
+    user = _REWRITE_USER.format(document=document)
     return [{"role": "system", "content": _REWRITE_SYSTEM}, {"role": "user", "content": user}]
