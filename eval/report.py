@@ -23,6 +23,9 @@ from eval.metrics import SupportFn, aggregate, gold_hit_rank
 
 K_VALUES = (1, 3, 5, 10)
 FAILURE_K = 5  # a question whose gold is not in the top 5 is listed: the answer draws on 5 passages
+# Rows shown per pipeline: enough to see the patterns; a benchmark with hundreds of misses would
+# otherwise bury the report (and copy much of its question set). The rest is in results.jsonl.
+MAX_FAILURE_ROWS = 60
 RETRIEVAL_COLUMNS = ("n_retrieval", "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10")
 ANSWER_COLUMNS = (
     "n",
@@ -274,10 +277,12 @@ def build_blocks(
             _metric_table(rows, "category", ANSWER_COLUMNS),
             Image(f"{name}.png", f"{name}: metrics per category"),
             Heading(3, f"Failures ({len(failures)})"),
-            Table(["id", "category", "question", "problem", "expected", "retrieved top 3"], failures)
+            Table(["id", "category", "question", "problem", "expected", "retrieved top 3"], failures[:MAX_FAILURE_ROWS])
             if failures
             else Paragraph("None."),
         ]
+        if len(failures) > MAX_FAILURE_ROWS:
+            blocks.append(Paragraph(f"… and {len(failures) - MAX_FAILURE_ROWS} more (see the results file)."))
     return blocks
 
 
