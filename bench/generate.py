@@ -1,0 +1,175 @@
+"""Generation latency: time to first token and total time for cited answers on the real model.
+
+Usage:  python bench/generate.py [--max-tokens N]
+
+Five questions (Vietnamese and English, one unanswerable) with fixed passages cut from the real
+QĐ 294 PDF, run through ``generate_answer`` exactly as the app does (neutralising, context fitting,
+streaming, support check). Results are appended to ``bench/results/generate.md`` with the machine,
+the load average and the date: on a shared 2-core box the load changes the figures several-fold,
+so a number without them means nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import ingest  # noqa: F401  - offline mode first
+from assistant.generative import GenerationResult, generate_answer
+from assistant.llm import Generator, generator_status, make_generator
+from assistant.types import Passage
+from ingest.embedder import Embedder
+from ingest.settings import Settings
+from prompts.answer import Language
+
+RESULTS = Path(__file__).resolve().parent / "results" / "generate.md"
+SOURCE = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    language: Language
+    question: str
+    spans: tuple[tuple[str, str, str], ...]  # (start anchor, end anchor, section) of each QĐ 294 passage
+
+
+CASES = (
+    Case("tuoi-doi", "vi", "Người vào Đảng phải bao nhiêu tuổi?", (("1.1. Về tuổi đời.", "2. Điều 3:", "1.1"),)),
+    Case(
+        "le-ket-nap",
+        "vi",
+        "Thời hạn tổ chức lễ kết nạp đảng viên là bao lâu?",
+        (("4.1. (Khoản 1)", "4.2.2.", "4.1"), ("3.5.3.", "4. Điều 5", "3.5")),
+    ),
+    Case(
+        "chuyen-sinh-hoat",
+        "en",
+        "Within how many working days must a transferred party member present the transfer letter?",
+        (("c) Trong vòng 30 ngày", "đ) Trường hợp", "6.3.1"),),
+    ),
+    Case("dang-phi", "vi", "Đảng phí của đảng viên là bao nhiêu phần trăm?", (("31.1. Đảng phí", "31.2.2.", "31.1"),)),
+    Case(
+        "phe-binh",
+        "en",
+        "Within how long must a party organisation reply to a member's criticism?",
+        (("2.3. (Khoản 3)", "2.4. Đảng viên được", "2.3"),),
+    ),
+)
+
+
+def document_text(settings: Settings) -> str:
+    """QĐ 294 as pymupdf extracts it, NFC, whitespace collapsed (PDF line wraps are not sentence ends)."""
+    import pymupdf
+
+    with pymupdf.open(settings.collection_path / SOURCE) as pdf:
+        raw = unicodedata.normalize("NFC", "\n".join(page.get_text() for page in pdf))
+    return re.sub(r"\s+", " ", raw)
+
+
+def passages_for(case: Case, text: str) -> list[Passage]:
+    result = []
+    for start_anchor, end_anchor, section in case.spans:
+        start = text.index(start_anchor)
+        end = text.index(end_anchor, start)
+        body = text[start:end].strip()
+        result.append(
+            Passage(
+                id=f"{case.name}-{len(result) + 1}",
+                source=SOURCE,
+                title="Quy định thi hành Điều lệ Đảng",
+                number="294-QĐ/TW",
+                date="2025-05-26",
+                kind="Quy định",
+                section=section,
+                text=body,
+                start=start,
+                end=end,
+                score=0.0,
+            )
+        )
+    return result
+
+
+def run_case(
+    case: Case, passages: list[Passage], generator: Generator, embedder: Embedder, settings: Settings, max_tokens: int
+) -> tuple[GenerationResult, float]:
+    started = time.perf_counter()
+    result = None
+    for event in generate_answer(case.question, passages, case.language, generator, embedder, settings, max_tokens):
+        result = event.result or result
+    assert result is not None
+    return result, time.perf_counter() - started
+
+
+def machine() -> str:
+    cpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines() if line.startswith("Model name")), "?")
+    cores = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
+    return f"{model}, nproc {cores}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-tokens", type=int, default=None, help="default: settings.generator.max_new_tokens")
+    args = parser.parse_args()
+    settings = Settings()
+    available, reason = generator_status(settings)
+    if not available:
+        print(reason, file=sys.stderr)
+        return 1
+    max_tokens = args.max_tokens or settings.generator.max_new_tokens
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    generator = make_generator(settings)
+    assert generator is not None
+    load_s = time.perf_counter() - started
+    embedder = Embedder(settings)
+    embedder.model  # noqa: B018 - load outside the timed answers, as the running app has it loaded
+    text = document_text(settings)
+
+    rows = []
+    for case in CASES:
+        passages = passages_for(case, text)
+        result, total_s = run_case(case, passages, generator, embedder, settings, max_tokens)
+        tokens = generator.count_tokens(result.draft)
+        first_s = result.timings_ms.get("first_token", float("nan")) / 1000
+        decode_s = result.timings_ms.get("generate", 0.0) / 1000 - first_s
+        rows.append(
+            f"| {case.name} | {case.language} | {sum(len(p.text) for p in passages)} | {first_s:.1f} | "
+            f"{total_s:.1f} | {tokens} | {tokens / decode_s if decode_s > 0 else float('nan'):.1f} | "
+            f"{result.timings_ms.get('check', 0.0):.0f} | {'yes' if result.refused else 'no'} | "
+            f"{len(result.flagged)} | {result.answer[:90].replace('|', '/')} |"
+        )
+        print(rows[-1], flush=True)
+
+    header = (
+        f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
+        f"Machine: {machine()}; load average before the run {load_before:.1f}, after "
+        f"{os.getloadavg()[0]:.1f} (other jobs share these cores). Generator {generator.name}, "
+        f"{settings.generator.threads} threads, n_ctx {settings.generator.context_tokens}, max_tokens {max_tokens}, "
+        f"temperature {settings.generator.temperature}. Model load {load_s:.1f} s.\n\n"
+        "| case | lang | passage chars | first token s | total s | draft tokens | decode tok/s | check ms "
+        "| refused | flagged | answer (start) |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a", encoding="utf-8") as handle:
+        if handle.tell() == 0:
+            handle.write("# Generation latency (bench/generate.py)\n")
+        handle.write(header + "\n".join(rows) + "\n")
+    print(f"-> {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
