@@ -98,7 +98,6 @@ def test_cli_writes_collection_and_questions(tmp_path: Path) -> None:
     assert len(lines) == 4 and json.loads(lines[0])["id"] == "q-1"
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="ALQAC 2022 data not available")
 def test_real_alqac_2022_conversion(tmp_path: Path) -> None:
     n_docs, n_questions = _bench_cli().run_convert(REAL / "law.json", REAL / "question.json", tmp_path)
     assert (n_docs, n_questions) == (4, 520)

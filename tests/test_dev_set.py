@@ -51,8 +51,7 @@ def _document_text(collection: Path, source: str) -> str:
 @pytest.fixture(scope="module")
 def collection() -> Path:
     path = Settings().collection_path
-    if not path.is_dir():
-        pytest.skip(f"collection not available at {path}")
+    assert path.is_dir(), f"the collection is missing at {path}"
     return path
 
 

@@ -127,8 +127,7 @@ def test_bad_uploads_are_explained_and_change_nothing(
 def test_ask_cite_follow_up_and_upload_offline(app_url: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    if not CHROMIUM.exists() and not os.environ.get("CI"):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    assert CHROMIUM.exists(), "Debian chromium is missing: `make test` installs it (apt-get install chromium)"
     shots = Path(os.environ["PARTYDOCS_SCREENSHOTS"]) if os.environ.get("PARTYDOCS_SCREENSHOTS") else None
     upload = tmp_path / "thu-nghiem-phuong-tim.md"
     upload.write_text(f"# Quy chế sinh hoạt thử nghiệm\n\n{UPLOAD_SENTENCE}\n", encoding="utf-8")
