@@ -96,7 +96,10 @@ _BODY = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(_BODY_KEY, key
 _UNIT_GROUPS = {"ngày làm việc": "time", "ngày": "time", "tháng": "time", "năm": "time", "tuổi": "age"}
 _UNIT_GROUPS |= {"đảng viên": "count", "người": "count", "lần": "count"}
 _QUANTITY = re.compile(r"(?<![\w.,/])(\d+)\s+(" + "|".join(map(normalize, _UNIT_GROUPS)) + r")(?!\w)")
-_OBLIGATION = re.compile(r"(?<!\w)(?:phải|không được|có trách nhiệm|chịu trách nhiệm|nghiêm cấm)(?!\w)")
+# "không phải" lifts a duty ("không phải lấy ý kiến"): an exception, not the rule to teach first.
+_OBLIGATION = re.compile(r"(?<!\w)(?:(?<!không )phải|không được|có trách nhiệm|chịu trách nhiệm|nghiêm cấm)(?!\w)")
+# Voting shares decide admissions ("hai phần ba số đảng viên chính thức"): as telling as an amount.
+_SHARE = re.compile(r"(?<!\w)(?:hai phần ba|một phần ba|ba phần tư|quá nửa|một nửa)(?!\w)")
 _DEADLINE = re.compile(r"(?<!\w)(?:thời hạn|chậm nhất|kể từ ngày)(?!\w)")
 _DEFINITION = r"\s*(?:là|gồm|bao gồm|được hiểu là|được tính)(?!\w)"
 _STATEMENT_ENDS = (".", ";", "!", "?", "…", ")", "”", '"')
@@ -471,7 +474,7 @@ def _clean(sentence: str) -> str:
 # --- key points ------------------------------------------------------------------------------------
 def informativeness(folded: str) -> float:
     """What makes a rule worth teaching: amounts and deadlines, the bodies acting, obligations."""
-    quantities = len(_QUANTITY.findall(folded))
+    quantities = len(_QUANTITY.findall(folded)) + len(_SHARE.findall(folded))
     bodies = len(set(_BODY.findall(folded)))
     return (
         min(quantities, 2)

@@ -71,7 +71,8 @@ def write_course(course: Course, path: Path | str) -> Path:
 
 
 def course_markdown(course: Course) -> str:
-    return "\n".join(_markdown_line(block) for block in course_blocks(course)) + "\n"
+    text = "\n".join(_markdown_line(block) for block in course_blocks(course))
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def write_docx(course: Course, path: Path) -> None:
