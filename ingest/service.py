@@ -19,9 +19,7 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Em
     return embedder, ChunkIndex(settings, embedder.model_id)
 
 
-def ingest_collection(
-    settings: Settings, path: Path | None = None, embedder: Embedder | None = None
-) -> IngestReport:
+def ingest_collection(settings: Settings, path: Path | None = None, embedder: Embedder | None = None) -> IngestReport:
     embedder, index = open_index(settings, embedder)
     return Ingestor(settings, embedder, index).ingest_folder(path or settings.collection_path)
 
@@ -30,8 +28,16 @@ def collection_stats(settings: Settings, index: ChunkIndex | None = None) -> dic
     """What ``stats --json`` prints: every document with metadata and chunk count, and failures."""
     index = index or open_index(settings)[1]
     records = sorted(index.records().values(), key=lambda r: r.meta.source)
+    sections = _sections_by_source(index)
     documents = [
-        {**asdict(r.meta), "format": r.fmt, "origin": r.origin, "chunks": len(r.chunk_ids), "status": r.status}
+        {
+            **asdict(r.meta),
+            "format": r.fmt,
+            "origin": r.origin,
+            "chunks": len(r.chunk_ids),
+            "status": r.status,
+            "sections": sections.get(r.meta.source, []),
+        }
         for r in records
         if r.status == "ok"
     ]
@@ -45,3 +51,13 @@ def collection_stats(settings: Settings, index: ChunkIndex | None = None) -> dic
         "total_chunks": index.count(),
         "failures": failures,
     }
+
+
+def _sections_by_source(index: ChunkIndex) -> dict[str, list[str]]:
+    """Each document's chunk section paths in reading order: how its structure was understood."""
+    got = index.all_chunks(include=("metadatas",))
+    ordered = sorted(got["metadatas"], key=lambda m: (str(m["source"]), int(m.get("ordinal", 0))))
+    sections: dict[str, list[str]] = {}
+    for meta in ordered:
+        sections.setdefault(str(meta["source"]), []).append(str(meta.get("section", "")))
+    return sections

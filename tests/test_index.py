@@ -92,6 +92,7 @@ def test_stats_lists_metadata_and_chunk_counts(tiny_settings: Settings, embedder
     hd37 = docs[TINY[0]]
     assert hd37["number"] == "37-HD/BTGDVTW" and hd37["kind"] == "Hướng dẫn" and hd37["date"] == "2025-11-19"
     assert stats["total_chunks"] == sum(d["chunks"] for d in stats["documents"]) > 0
+    assert len(hd37["sections"]) == hd37["chunks"] and all(hd37["sections"])
     assert stats["embedding_model"] == embedder.model_id and stats["failures"] == []
 
 
