@@ -50,15 +50,15 @@ from prompts.course import rewrite_messages
 if TYPE_CHECKING:
     from assistant.chain import Assistant
 
-RETRIEVE_K = 20  # passages per query: enough to see which sections a topic lives in
-CANDIDATE_GROUPS = 12  # top-level sections, by retrieval evidence, considered for the lesson
+RETRIEVE_K = 50  # passages per query: enough to see which sections a topic lives in
+CANDIDATE_GROUPS = 30  # top-level sections, by retrieval evidence, considered for the lesson
 # A section is taught when its heading shares at least HEADING_MATCH of the topic's wording and its
 # evidence share plus heading match reaches KEEP_SCORE (calibrated on the admission, party dues,
 # official-membership and transfer topics over HD 06 + QĐ 294). Retrieval evidence alone keeps
 # off-topic sections whose passages merely mention the topic ("Khen thưởng…" for "đảng phí").
 HEADING_MATCH = 0.5
 KEEP_SCORE = 0.75
-MAX_GROUPS = 6  # top-level sections per course: a lesson, not the whole collection
+MAX_HEADINGS = 80  # outline size: a lesson, not the whole collection; sections are added whole
 MIN_WORDS = 6  # shorter sentences are headings or fragments, not teachable statements
 TITLE_WORDS = 12  # a node's first line this short is its title, not a rule
 LONG_WORDS = 45  # key points longer than this are penalised: trainers want short statements
@@ -74,7 +74,8 @@ REWRITE_ABOVE_WORDS = 25
 
 # Phrasings of one idea: a topic worded one way must still find headings worded the other
 # ("quy trình kết nạp" vs HD 06's "Thủ tục xem xét kết nạp đảng viên").
-_SYNONYMS = (("quy trình", "thủ tục", "các bước"), ("kết nạp đảng viên", "kết nạp người vào đảng"))
+_PROCEDURE = ("quy trình", "thủ tục", "các bước")
+_SYNONYMS = (_PROCEDURE, ("kết nạp đảng viên", "kết nạp người vào đảng"))
 
 # Party bodies a rule assigns work to: the most telling words of a procedure, and quiz slots. One
 # tuple is one body under its names ("đảng ủy cơ sở" is a "cấp ủy cơ sở"), so a wrong option is never
@@ -103,6 +104,7 @@ _SHARE = re.compile(r"(?<!\w)(?:hai phần ba|một phần ba|ba phần tư|quá
 _DEADLINE = re.compile(r"(?<!\w)(?:thời hạn|chậm nhất|kể từ ngày)(?!\w)")
 _DEFINITION = r"\s*(?:là|gồm|bao gồm|được hiểu là|được tính)(?!\w)"
 _STATEMENT_ENDS = (".", ";", "!", "?", "…", ")", "”", '"')
+_CONTAINER = re.compile(r"(?:phần|chương|mục)\b", re.IGNORECASE)
 _CLAUSE_LABEL = re.compile(r"^\((?:khoản|điểm)[^)]*\)\s*:?\s*", re.IGNORECASE)
 
 
@@ -183,6 +185,9 @@ class Course:
 
 
 # --- collecting the material ---------------------------------------------------------------------
+_Group = tuple[str, tuple[str, ...]]  # (source, heading path of a section taught whole)
+
+
 @dataclass
 class _Document:
     """A chosen document: its text, its stored chunks (citable passages) and its heading tree."""
@@ -208,11 +213,11 @@ class _Document:
         nodes = chunk_document(loaded, lambda _: 0, max_tokens=1, min_tokens=0)
         return [(tuple(n.section.split(PATH_SEPARATOR)), n.start, n.end) for n in nodes]
 
-    def top_titles(self) -> dict[str, str]:
-        """Top-level label -> that heading's full first line ("3. Điều 4: Giới thiệu và kết nạp…")."""
-        titles: dict[str, str] = {}
+    def group_titles(self) -> dict[tuple[str, ...], str]:
+        """Group key -> its heading's full first line ("3. Điều 4: Giới thiệu và kết nạp…")."""
+        titles: dict[tuple[str, ...], str] = {}
         for path, start, end in self.headings:
-            titles.setdefault(path[0], self.text[start:end].strip().split("\n", 1)[0])
+            titles.setdefault(group_key(path), self.text[start:end].strip().split("\n", 1)[0])
         return titles
 
 
@@ -348,13 +353,16 @@ def _contains(folded: str, term: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", folded) is not None
 
 
-def _top_label(section: str) -> str:
-    return section.split(PATH_SEPARATOR)[0]
+def group_key(path: Sequence[str]) -> tuple[str, ...]:
+    """The heading path of the section a lesson takes whole: the top-level point, but below any
+    "Phần"/"Chương"/"Mục" containers (a whole chapter of the Statute is a course, not a lesson)."""
+    depth = next((i for i, label in enumerate(path) if not _CONTAINER.match(label)), len(path) - 1)
+    return tuple(path[: depth + 1])
 
 
 def _chosen_groups(
     hits: Sequence[Passage], queries: Sequence[str], index: ChunkIndex
-) -> tuple[dict[str, _Document], list[tuple[str, str]]]:
+) -> tuple[dict[str, _Document], list[_Group]]:
     """The documents and (source, top-level heading) groups the topic is about, best first.
 
     Whole top-level sections rather than single chunks: a procedure is taught step by step, and a
@@ -363,34 +371,58 @@ def _chosen_groups(
     heading matches the topic: evidence alone favours long sections, and QĐ 294's short "Điều 4:
     Giới thiệu và kết nạp người vào Đảng" ranks low by passages yet is plainly on topic.
     """
-    evidence: Counter[tuple[str, str]] = Counter()
+    evidence: Counter[_Group] = Counter()
     for passage in hits:
-        evidence[(passage.source, _top_label(passage.section))] += passage.fused
+        evidence[(passage.source, group_key(passage.section.split(PATH_SEPARATOR)))] += passage.fused
     candidates = evidence.most_common(CANDIDATE_GROUPS)
     best = candidates[0][1]
     records = index.records()
     documents: dict[str, _Document] = {}
-    scored: list[tuple[float, float, tuple[str, str]]] = []
+    scored: list[tuple[float, float, _Group]] = []
     for (source, top), weight in candidates:
         if source not in documents:
             documents[source] = _load(index, records[source].meta)
-        title = documents[source].top_titles().get(top, top)
-        match = max(lexical_score(query, title) for query in queries)
+        title = documents[source].group_titles().get(top, top[-1])
+        match = max(lexical_score(_subject(query), title) for query in queries)
         scored.append((weight / best, match, (source, top)))
     ranked = sorted(scored, key=lambda item: -(item[0] + item[1]))
     chosen = [group for share, match, group in ranked if match >= HEADING_MATCH and share + match >= KEEP_SCORE]
-    chosen = chosen[:MAX_GROUPS] or [candidates[0][0]]
+    # Lessons are taught from the regulations: an explainer article only when none covers the topic.
+    official = [group for group in chosen if documents[group[0]].meta.kind != "article"]
+    chosen = _within_budget(official or chosen, documents) or [candidates[0][0]]
     kept = dict.fromkeys(source for source, _ in chosen)
     return {source: documents[source] for source in kept}, chosen
 
 
-def _outline(documents: dict[str, _Document], groups: Sequence[tuple[str, str]]) -> list[OutlineSection]:
+def _subject(query: str) -> str:
+    """What a heading must name: the topic without "quy trình"/"thủ tục" words, which every
+    procedure heading shares ("Quy trình, thủ tục đưa đảng viên ra khỏi Đảng" is not admission)."""
+    subject = query
+    for word in _PROCEDURE:
+        subject = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", subject, flags=re.IGNORECASE)
+    return " ".join(subject.split()) or query
+
+
+def _within_budget(groups: Sequence[_Group], documents: dict[str, _Document]) -> list[_Group]:
+    """Best groups first while the outline stays within MAX_HEADINGS; a section that does not fit
+    is skipped whole (never cut: a half procedure misleads) and smaller ones may still fit."""
+    kept: list[_Group] = []
+    total = 0
+    for source, key in groups:
+        size = sum(1 for path, _, _ in documents[source].headings if group_key(path) == key)
+        if total + size <= MAX_HEADINGS:
+            kept.append((source, key))
+            total += size
+    return kept
+
+
+def _outline(documents: dict[str, _Document], groups: Sequence[_Group]) -> list[OutlineSection]:
     """Per document (best first), the chosen groups' headings in document order."""
     nodes = [
         (source, path, start, end)
         for source, document in documents.items()
         for path, start, end in document.headings
-        if (source, path[0]) in groups
+        if (source, group_key(path)) in groups
     ]
     outline = []
     for i, (source, path, start, end) in enumerate(nodes):
@@ -738,7 +770,7 @@ def _question(sentence: _Sentence, pool: _Pool) -> QuizQuestion | None:
         answer = sentence.text[slot.start : slot.end]
         wrong = [key for key in pool.options(slot) if key != slot.key and not _stated(key, passage, numbers)]
         wrong = sorted(dict.fromkeys(wrong), key=_plausibility(slot, pool))[: len(OPTIONS) - 1]
-        options = [answer, *(_match_case(_BODY_DISPLAY.get(key, key), answer) for key in wrong)]
+        options = [answer, *(_styled(_BODY_DISPLAY.get(key, key), answer) for key in wrong)]
         if len({normalize(option) for option in options}) == len(OPTIONS):
             stem = sentence.text[: slot.start] + BLANK + sentence.text[slot.end :]
             return QuizQuestion(stem, options, 0, sentence.section)
@@ -793,6 +825,16 @@ def _plausibility(slot: _Slot, pool: _Pool) -> Callable[[str], tuple[bool, float
         return (option_unit != unit, distance, -pool.counts[option], option)
 
     return key
+
+
+def _styled(option: str, answer: str) -> str:
+    """A wrong option written like the answer: same initial case, and amounts zero-padded when the
+    document pads the answer ("05 ngày"), so neither gives the answer away."""
+    digits = re.match(r"0\d+", answer)
+    number, space, unit = option.partition(" ")
+    if digits and number.isdigit():
+        option = f"{number.zfill(len(digits.group()))}{space}{unit}"
+    return _match_case(option, answer)
 
 
 def _match_case(option: str, answer: str) -> str:
