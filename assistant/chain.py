@@ -22,7 +22,7 @@ from assistant.extractive import extractive_answer
 from assistant.generative import generate_answer
 from assistant.glossary import detect_language, load_glossary
 from assistant.llm import generator_status, make_generator
-from assistant.references import Resolution, parse_references, resolve
+from assistant.references import DocRef, Resolution, mention_pattern, parse_references, resolve
 from assistant.retriever import HybridRetriever, SearchRequest
 from assistant.rewrite import rewrite_followup
 from assistant.types import AnswerResult, Filters, Mode, Passage
@@ -57,6 +57,7 @@ class _State:
     resolutions: list[Resolution] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    mentions: frozenset[str] = frozenset()  # chunks naming a referenced document the collection lacks
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -126,12 +127,23 @@ class Assistant:
         filters = state.filters
         if referenced and not filters.sources:
             filters = Filters(sources=referenced, kinds=filters.kinds, years=filters.years)
-        request = SearchRequest(state.rewritten, tuple(state.keyword_terms), filters, self.settings.retrieval.k)
+        state.mentions = self._mentions([r.ref for r in state.resolutions if r.status == "not_found"])
+        request = SearchRequest(
+            state.rewritten, tuple(state.keyword_terms), filters, self.settings.retrieval.k, boost_ids=state.mentions
+        )
         state.passages = self.retriever.search(request)
         if not state.passages and filters is not state.filters:
             state.passages = self.retriever.search(SearchRequest(state.rewritten, request.keyword_terms, state.filters))
         state.timings["retrieve"] = _ms(started)
         return state
+
+    def _mentions(self, refs: list[DocRef]) -> frozenset[str]:
+        """Chunks that name a referenced document missing from the collection."""
+        patterns = [p for p in map(mention_pattern, refs) if p]
+        if not patterns:
+            return frozenset()
+        got = self.index.chunks.get(where_document={"$regex": "|".join(f"(?:{p})" for p in patterns)}, include=[])
+        return frozenset(got["ids"])
 
     def _answer(self, states: Iterator[_State]) -> Iterator[AnswerEvent]:
         for state in states:
@@ -147,7 +159,11 @@ class Assistant:
                 notes=state.notes,
                 timings_ms=state.timings,
             )
-            evidence = [p for p in state.passages if p.score >= self.settings.retrieval.refuse_below]
+            # A passage naming the document the user asked about is evidence of what the collection
+            # says about it, even when an English question makes its cosine low.
+            evidence = [
+                p for p in state.passages if p.score >= self.settings.retrieval.refuse_below or p.id in state.mentions
+            ]
             if not evidence:
                 result.refused = True
                 result.answer = "\n".join([*state.notes, REFUSAL[result.language]])

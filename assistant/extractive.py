@@ -36,6 +36,7 @@ _ASKS_QUANTITY = re.compile(
     re.IGNORECASE,
 )
 QUANTITY_BONUS = 0.3
+_BULLET = re.compile(r"^[-–•+*]\s*")  # the answer supplies its own list bullets
 
 INTRO = {
     "vi": "Theo bộ văn bản:",
@@ -68,12 +69,14 @@ def extractive_answer(
     for cand in chosen:
         passage = passages[cand.passage_rank]
         citation = citations.setdefault(cand.passage_rank, Citation(len(citations) + 1, passage, cand.sentence))
-        lines.append(f"- {cand.sentence.strip()} [{citation.n}]")
+        lines.append(f"- {_BULLET.sub('', cand.sentence.strip())} [{citation.n}]")
     return "\n".join(lines), sorted(citations.values(), key=lambda c: c.n)
 
 
 def is_heading(sentence: str) -> bool:
     """A numbered line that names a topic instead of stating a rule: no number, no predicate."""
+    if sentence.lstrip().startswith("#"):  # a Markdown heading is a title, whatever it contains
+        return True
     marker = _MARKER.match(sentence)
     if not marker:
         return False

@@ -119,6 +119,21 @@ def parse_references(query: str) -> list[DocRef]:
     return refs
 
 
+def mention_pattern(ref: DocRef) -> str | None:
+    """A regex (Rust syntax, for Chroma's ``$regex``) for passages that mention ``ref`` by name.
+
+    When a referenced document is not in the collection, the passages that talk about it (news
+    naming "Hướng dẫn số 26-HD/BTCTW") are what the user needs; plain keyword search would also
+    match "Điều 26" or "26 ngày", so the kind word must stand next to the number.
+    """
+    if not ref.number or not ref.kind:
+        return None
+    number = str(int(ref.number)) if ref.number.isdigit() else re.escape(ref.number)
+    names = [ref.kind.lower(), *([_KIND_ABBREVIATIONS[ref.kind].lower()] if ref.kind in _KIND_ABBREVIATIONS else [])]
+    kinds = "|".join(re.escape(name) for name in names)
+    return rf"(?i)(?:{kinds})\s*(?:số\s*)?0*{number}(?:[^0-9]|$)|(?:^|[^0-9])0*{number}\s*-\s*(?:{kinds})"
+
+
 def _numbered_ref(match: re.Match[str]) -> DocRef:
     groups = match.groupdict()
     abbr = groups["abbr"].upper() if groups["abbr"] else None

@@ -34,6 +34,12 @@ class SearchRequest:
     keyword_terms: tuple[str, ...] = ()
     filters: Filters | None = None
     k: int = 10
+    # Passages to favour: those that mention a referenced document the collection does not hold.
+    boost_ids: frozenset[str] = frozenset()
+
+
+# Above dense + keyword together: a passage naming the asked-for document outranks any other.
+BOOST_WEIGHT = 2.5
 
 
 class HybridRetriever:
@@ -63,7 +69,11 @@ class HybridRetriever:
             rankings.append(self._dense(vector, where))
         if "keyword" in self.use:
             rankings.append(self._keyword(request, where))
-        fused = reciprocal_rank_fusion(rankings)[: request.k]
+        weights = [1.0] * len(rankings)
+        if request.boost_ids:
+            rankings.append(self._boosted(request))
+            weights.append(BOOST_WEIGHT)
+        fused = reciprocal_rank_fusion(rankings, weights=weights)[: request.k]
         return self._passages(fused, vector)
 
     def _dense(self, vector: np.ndarray, where: dict[str, Any] | None) -> list[str]:
@@ -74,6 +84,12 @@ class HybridRetriever:
         tokens = segment(" ".join((request.query, *request.keyword_terms)))
         allowed = self._allowed_ids(where) if where else None
         return [chunk_id for chunk_id, _ in self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)]
+
+    def _boosted(self, request: SearchRequest) -> list[str]:
+        """The boosted passages, best keyword match first, then the rest in a stable order."""
+        tokens = segment(" ".join((request.query, *request.keyword_terms)))
+        ranked = [chunk_id for chunk_id, _ in self.keyword.search(tokens, k=CANDIDATES, allowed_ids=request.boost_ids)]
+        return ranked + sorted(request.boost_ids - set(ranked))
 
     def _allowed_ids(self, where: dict[str, Any]) -> set[str]:
         return set(self.index.chunks.get(where=where, include=[])["ids"])

@@ -90,6 +90,7 @@ def test_filters_restrict_results(assistant: Assistant) -> None:
         ("4. Điều 5: Về thời hạn tổ chức lễ kết nạp đảng viên, xét công nhận đảng viên chính thức", True),
         ("1.1.1. Tuổi đời: người vào Đảng phải đủ 18 tuổi", False),
         ("3.5.3. Chỉ kết nạp lại một lần.", False),
+        ("# Kết luận 118 điều chỉnh Chỉ thị 35 về đại hội đảng bộ các cấp", True),
         ("Trong thời hạn 30 ngày làm việc, chi bộ phải tổ chức lễ kết nạp cho đảng viên.", False),
     ],
 )
