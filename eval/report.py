@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never a display
 import matplotlib.pyplot as plt
 
+from assistant.extractive import INTRO
 from eval.metrics import SupportFn, aggregate, gold_hit_rank
 
 K_VALUES = (1, 3, 5, 10)
@@ -65,7 +66,8 @@ READING = (
     "hit@k: share of questions with gold evidence whose gold quote is found within the top k retrieved passages "
     "(a quote split over chunks counts once the chunks cover 60% of it); MRR@10 counts a miss as 0. "
     "Citation P/R: ALCE citation precision/recall of non-refused answers, judged by the support check "
-    "(assistant/support.py), no LLM. Key cov.: share of answer keys present in the answer. "
+    "(assistant/support.py), no LLM; the fixed lead-in line and reference notes are not claims and are not scored. "
+    "Key cov.: share of answer keys present in the answer. "
     "Refusal P/R: refusing is the positive class. Latency: end-to-end ms per question on this machine. "
     "'–' means undefined (no such question in the group). The naive pipeline retrieves 4 passages, "
     "so its hit@5 and hit@10 equal its hit@4."
@@ -101,13 +103,31 @@ Block = Heading | Paragraph | Table | Image
 
 
 # --- metrics ------------------------------------------------------------------------------------
+_LEAD_INS = frozenset(INTRO.values())
+
+
+def claims_only(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with its answer reduced to claims: no fixed lead-in line, no reference notes.
+
+    "Theo bộ văn bản:" and "“Hướng dẫn 26” is not in the collection" are presentation, not claims
+    that need a citation; scored as uncited sentences they would cap every answer's ALCE recall.
+    """
+    skip = _LEAD_INS | set(record.get("notes", []))
+    answer = "\n".join(line for line in str(record.get("answer", "")).splitlines() if line.strip() not in skip)
+    return {**record, "answer": answer}
+
+
 def metric_rows(
-    records: Sequence[Mapping[str, Any]], questions: Sequence[Mapping[str, Any]], support: SupportFn | None
+    records: Sequence[Mapping[str, Any]],
+    questions: Sequence[Mapping[str, Any]],
+    support: SupportFn | None,
+    by: str = "category",
 ) -> list[dict[str, Any]]:
-    """``aggregate`` rows per category (last: "all"), with hit@1/3/5 beside its hit@10 and MRR@10."""
-    rows = aggregate(records, questions, by="category", k=10, support_fn=support)
+    """``aggregate`` rows per ``by`` value (last: "all"), with hit@1/3/5 beside hit@10 and MRR@10."""
+    claims = [claims_only(r) for r in records]
+    rows = aggregate(claims, questions, by=by, k=10, support_fn=support)
     for k in K_VALUES[:-1]:
-        for row, other in zip(rows, aggregate(records, questions, by="category", k=k), strict=True):
+        for row, other in zip(rows, aggregate(records, questions, by=by, k=k), strict=True):
             row[f"hit@{k}"] = other[f"hit@{k}"]
     return rows
 
@@ -251,6 +271,7 @@ def _margins(overall: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 def build_blocks(
     rows_by_pipeline: Mapping[str, Sequence[Mapping[str, Any]]],
+    rows_by_language: Mapping[str, Sequence[Mapping[str, Any]]],
     failures_by_pipeline: Mapping[str, list[list[Cell]]],
     title: str,
     notes: Sequence[str] = (),
@@ -266,6 +287,15 @@ def build_blocks(
             ),
             *(Paragraph(line) for line in _margins(overall)),
             Image("compare.png", "hit@5 and MRR@10 per pipeline"),
+            Heading(3, "Retrieval by question language"),
+            Table(
+                ["pipeline", "lang", "n (gold)", "hit@5", "mrr@10"],
+                [
+                    [name, str(row["lang"]), fmt(row["n_retrieval"]), fmt(row["hit@5"]), fmt(row["mrr@10"])]
+                    for name, rows in rows_by_language.items()
+                    for row in rows
+                ],
+            ),
         ]
     for name, rows in rows_by_pipeline.items():
         failures = failures_by_pipeline[name]
@@ -348,12 +378,13 @@ def write_report(
     """Write ``report.md``, ``report.html`` and the PNGs into ``out``; return the rows per pipeline."""
     out.mkdir(parents=True, exist_ok=True)
     rows_by_pipeline = {name: metric_rows(records, questions, support) for name, records in results.items()}
+    by_language = {name: metric_rows(records, questions, None, by="lang") for name, records in results.items()}
     failures = {name: failure_rows(records, questions) for name, records in results.items()}
     for name, rows in rows_by_pipeline.items():
         plot_pipeline(rows, out / f"{name}.png", f"{title}: {name}")
     if len(rows_by_pipeline) > 1:
         plot_compare({name: rows[-1] for name, rows in rows_by_pipeline.items()}, out / "compare.png")
-    blocks = build_blocks(rows_by_pipeline, failures, title, notes)
+    blocks = build_blocks(rows_by_pipeline, by_language, failures, title, notes)
     (out / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(to_html(blocks, f"Evaluation: {title}"), encoding="utf-8")
     return rows_by_pipeline
