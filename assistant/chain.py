@@ -128,8 +128,14 @@ class Assistant:
         if referenced and not filters.sources:
             filters = Filters(sources=referenced, kinds=filters.kinds, years=filters.years)
         state.mentions = self._mentions([r.ref for r in state.resolutions if r.status == "not_found"])
+        english = state.language == "en"
         request = SearchRequest(
-            state.rewritten, tuple(state.keyword_terms), filters, self.settings.retrieval.k, boost_ids=state.mentions
+            state.rewritten,
+            tuple(state.keyword_terms),
+            filters,
+            self.settings.retrieval.k,
+            keyword_weight=self.settings.retrieval.keyword_weight_en if english else 1.0,
+            boost_ids=state.mentions,
         )
         state.passages = self.retriever.search(request)
         if not state.passages and filters is not state.filters:
@@ -161,9 +167,9 @@ class Assistant:
             )
             # A passage naming the document the user asked about is evidence of what the collection
             # says about it, even when an English question makes its cosine low.
-            evidence = [
-                p for p in state.passages if p.score >= self.settings.retrieval.refuse_below or p.id in state.mentions
-            ]
+            retrieval = self.settings.retrieval
+            bar = retrieval.refuse_below_en if state.language == "en" else retrieval.refuse_below
+            evidence = [p for p in state.passages if p.score >= bar or p.id in state.mentions]
             if not evidence:
                 result.refused = True
                 result.answer = "\n".join([*state.notes, REFUSAL[result.language]])

@@ -34,6 +34,7 @@ class SearchRequest:
     keyword_terms: tuple[str, ...] = ()
     filters: Filters | None = None
     k: int = 10
+    keyword_weight: float = 1.0  # relative to dense search, in the rank fusion
     # Passages to favour: those that mention a referenced document the collection does not hold.
     boost_ids: frozenset[str] = frozenset()
 
@@ -65,11 +66,13 @@ class HybridRetriever:
         vector = self._embed_query(request.query)
         where = chroma_where(request.filters)
         rankings: list[list[str]] = []
+        weights: list[float] = []
         if "dense" in self.use:
             rankings.append(self._dense(vector, where))
+            weights.append(1.0)
         if "keyword" in self.use:
             rankings.append(self._keyword(request, where))
-        weights = [1.0] * len(rankings)
+            weights.append(request.keyword_weight)
         if request.boost_ids:
             rankings.append(self._boosted(request))
             weights.append(BOOST_WEIGHT)
