@@ -19,7 +19,7 @@ from pathlib import Path
 
 import ingest  # noqa: F401  - offline mode first
 from assistant.chain import Assistant
-from bench.ingest import machine
+from bench import machine
 from ingest.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     questions = [json.loads(line) for line in Path(args.questions).read_text(encoding="utf-8").splitlines() if line]
+    machine_line = machine()
     assistant = Assistant(Settings())
     assistant.ask("Người vào Đảng phải bao nhiêu tuổi?")  # warm-up: model load, first-call overhead
     timings: list[float] = []
@@ -59,7 +60,7 @@ def main() -> None:
             encoding="utf-8",
         )
     with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(line + f" <!-- {machine()} -->\n")
+        handle.write(line + f" <!-- {machine_line} -->\n")
 
 
 if __name__ == "__main__":

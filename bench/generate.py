@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 import unicodedata
@@ -28,6 +27,7 @@ import ingest  # noqa: F401  - offline mode first
 from assistant.generative import GenerationResult, generate_answer
 from assistant.llm import Generator, generator_status, make_generator
 from assistant.types import Passage
+from bench import machine
 from ingest.embedder import Embedder
 from ingest.settings import Settings
 from prompts.answer import Language
@@ -112,13 +112,6 @@ def run_case(
     return result, time.perf_counter() - started
 
 
-def machine() -> str:
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines() if line.startswith("Model name")), "?")
-    cores = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
-    return f"{model}, nproc {cores}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-tokens", type=int, default=None, help="default: settings.generator.max_new_tokens")
@@ -129,7 +122,7 @@ def main() -> int:
         print(reason, file=sys.stderr)
         return 1
     max_tokens = args.max_tokens or settings.generator.max_new_tokens
-    load_before = os.getloadavg()[0]
+    machine_line = machine()
     started = time.perf_counter()
     generator = make_generator(settings)
     assert generator is not None
@@ -155,8 +148,7 @@ def main() -> int:
 
     header = (
         f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
-        f"Machine: {machine()}; load average before the run {load_before:.1f}, after "
-        f"{os.getloadavg()[0]:.1f} (other jobs share these cores). Generator {generator.name}, "
+        f"Machine: {machine_line}, {os.getloadavg()[0]:.1f} at the end. Generator {generator.name}, "
         f"{settings.generator.threads} threads, n_ctx {settings.generator.context_tokens}, max_tokens {max_tokens}, "
         f"temperature {settings.generator.temperature}. Model load {load_s:.1f} s.\n\n"
         "| case | lang | passage chars | first token s | total s | draft tokens | decode tok/s | check ms "

@@ -12,14 +12,13 @@ means nothing.
 from __future__ import annotations
 
 import argparse
-import platform
-import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import ingest  # noqa: F401  - offline mode first
+from bench import machine
 from ingest.chunker import chunk_document
 from ingest.embedder import Embedder
 from ingest.loaders import load_document
@@ -29,16 +28,6 @@ from ingest.service import ingest_collection
 from ingest.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest.md"
-
-
-def machine() -> str:
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines() if line.startswith("Model name")), "?")
-    import os
-
-    import torch
-
-    return f"{model}, {os.cpu_count()} cores, torch {torch.__version__}, Python {platform.python_version()}"
 
 
 def sample_chunks(settings: Settings, embedder: Embedder, size: int) -> tuple[list[str], list[str]]:
@@ -76,6 +65,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also index the whole collection from scratch")
     args = parser.parse_args()
     settings = Settings()
+    machine_line = machine()
     base = Embedder(settings)
     texts, titles = sample_chunks(settings, base, args.sample)
     rows = []
@@ -84,7 +74,7 @@ def main() -> None:
         rows.append(f"| {dtype} | {len(texts)} | {chunks_s:.2f} | {tokens_s:.0f} |")
         print(rows[-1], flush=True)
     lines = [
-        f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}\n",
+        f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine_line}\n",
         "| dtype | sample chunks | chunks/s | tokens/s |",
         "|---|---|---|---|",
         *rows,
