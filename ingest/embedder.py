@@ -55,7 +55,9 @@ class Embedder(Embeddings):
         return f"{self._settings.name}:{EMBEDDING.expected['model.safetensors'][:12]}"
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        # The chunker measures whole sections before splitting them, so texts past the model's
+        # 2,048-token limit are expected here; verbose=False keeps transformers from warning about it.
+        return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def document_text(self, text: str, title: str) -> str:
         return self._settings.document_prompt.format(title=title or "none") + text
