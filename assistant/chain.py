@@ -14,14 +14,13 @@ import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.extractive import extractive_answer
 from assistant.generative import generate_answer
 from assistant.glossary import detect_language, load_glossary
-from assistant.llm import generator_status, make_generator
+from assistant.llm import Generator, generator_status, make_generator
 from assistant.references import DocRef, Resolution, mention_pattern, parse_references, resolve
 from assistant.retriever import HybridRetriever, SearchRequest
 from assistant.rewrite import rewrite_followup
@@ -68,7 +67,7 @@ class Assistant:
         self.settings = settings
         self.embedder, self.index = open_index(settings, embedder)
         self.glossary = load_glossary()
-        self._generator: Any = None
+        self._generator: Generator | None = None
         self.refresh()
         self.chain: Runnable[_State, AnswerEvent] = (
             RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableGenerator(self._answer)
@@ -187,18 +186,24 @@ class Assistant:
             result.timings_ms["total"] = sum(v for k, v in result.timings_ms.items() if k != "total")
             yield AnswerEvent(result=result)
 
-    def _generate(self, state: _State, evidence: list[Passage], result: AnswerResult) -> Iterator[AnswerEvent]:
-        """Stream the model's draft, then keep only sentences the cited passages support."""
+    def generator(self) -> tuple[Generator | None, str]:
+        """The generator, loaded on first use (a 1 GB model chat may never need) and then shared by
+        chat and course building; when it is unavailable, None and the bilingual reason why."""
         if self._generator is None:
             ready, reason = generator_status(self.settings)
             if not ready:
-                raise RuntimeError(reason)
+                return None, reason
             self._generator = make_generator(self.settings)
+        return self._generator, ""
+
+    def _generate(self, state: _State, evidence: list[Passage], result: AnswerResult) -> Iterator[AnswerEvent]:
+        """Stream the model's draft, then keep only sentences the cited passages support."""
+        generator, reason = self.generator()
+        if generator is None:
+            raise RuntimeError(reason)
         passages = evidence[: self.settings.retrieval.answer_passages]
         # The model never sees the history, so it gets the standalone query.
-        events = generate_answer(
-            state.rewritten, passages, result.language, self._generator, self.embedder, self.settings
-        )
+        events = generate_answer(state.rewritten, passages, result.language, generator, self.embedder, self.settings)
         for event in events:
             if event.result is None:
                 yield AnswerEvent(delta=event.delta)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from assistant.generative import check_cited_text, neutralise
 from assistant.glossary import Glossary, detect_language
-from assistant.llm import Generator, generator_status, make_generator
+from assistant.llm import Generator
 from assistant.retriever import SearchRequest
 from assistant.support import (
     SupportChecker,
@@ -581,13 +581,10 @@ def _rewriter(
     if mode != "generative":
         return None
     if generator is None:
-        if assistant._generator is None:
-            ready, reason = generator_status(assistant.settings)
-            if not ready:
-                notes.append(f"Không có mô hình sinh, giữ câu trích nguyên văn / no generator, verbatim: {reason}")
-                return None
-            assistant._generator = make_generator(assistant.settings)
-        generator = assistant._generator
+        generator, reason = assistant.generator()
+        if generator is None:
+            notes.append(f"Không có mô hình sinh, giữ câu trích nguyên văn / no generator, verbatim: {reason}")
+            return None
     return _Rewriter(generator, checker, assistant.settings.generator.temperature)
 
 

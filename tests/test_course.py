@@ -1,7 +1,7 @@
 """Course material on a real index of HD 06 and QĐ 294, the two documents the admission steps live in.
 
-The index is built once for the module (about ten minutes of embedding on 2 cores: the session
-subset has no HD 06); every test then reads the one course built from it.
+The index is built once for the module (367 chunks, about 90 s of embedding on an idle 2-core
+machine: the session subset has no HD 06); every test then reads the one course built from it.
 """
 
 from __future__ import annotations
@@ -202,6 +202,33 @@ def test_generative_mode_keeps_supported_rewrites_and_falls_back_to_the_quote(
     checker = checker_for(embedder)
     for point in course.key_points:
         assert checker.check(point.text, [course.citation(point.citation).passage.text]).supported
+
+
+@pytest.mark.generator
+def test_chat_and_course_share_one_generator_that_answers_with_a_citation(assistant: Assistant) -> None:
+    generator, reason = assistant.generator()
+    assert generator is not None, f"`make test` sets up the local generator: {reason}"
+    assert assistant.generator() == (generator, "")  # loaded once per process, not per question
+    result = assistant.ask("Lễ kết nạp đảng viên phải tổ chức trong thời hạn bao lâu?", mode="generative")
+    assert not result.refused, result.answer
+    assert "30 ngày" in result.answer and result.citations
+    assert any("30 ngày" in c.quote for c in result.citations)
+
+
+def test_an_unreachable_generator_is_explained_in_chat_and_course(
+    course_settings: Settings, embedder: Embedder
+) -> None:
+    down = course_settings.model_copy(
+        update={"generator": course_settings.generator.model_copy(update={"url": "http://127.0.0.1:9/v1"})}
+    )
+    assistant = Assistant(down, embedder)
+    generator, reason = assistant.generator()
+    assert generator is None and "Generator server unreachable at http://127.0.0.1:9/v1" in reason
+    with pytest.raises(RuntimeError, match="Không kết nối được máy chủ mô hình"):
+        assistant.ask("Lễ kết nạp đảng viên phải tổ chức trong thời hạn bao lâu?", mode="generative")
+    course = build_course(assistant, TOPIC, sources=[QD294], questions=2, mode="generative")
+    assert any("no generator, verbatim" in note and reason in note for note in course.notes)
+    assert course.key_points and not any(p.rewritten for p in course.key_points)
 
 
 def test_off_topic_topic_is_refused(assistant: Assistant) -> None:
