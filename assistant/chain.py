@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 from assistant.extractive import extractive_answer
 from assistant.generative import generate_answer
 from assistant.glossary import detect_language, load_glossary
-from assistant.llm import Generator, generator_status, make_generator
+from assistant.llm import Generator, make_generator
 from assistant.references import DocRef, Resolution, mention_pattern, parse_references, resolve
 from assistant.retriever import HybridRetriever, SearchRequest
 from assistant.rewrite import rewrite_followup
@@ -190,10 +190,9 @@ class Assistant:
         """The generator, loaded on first use (a 1 GB model chat may never need) and then shared by
         chat and course building; when it is unavailable, None and the bilingual reason why."""
         if self._generator is None:
-            ready, reason = generator_status(self.settings)
-            if not ready:
+            self._generator, reason = make_generator(self.settings)
+            if self._generator is None:
                 return None, reason
-            self._generator = make_generator(self.settings)
         return self._generator, ""
 
     def _generate(self, state: _State, evidence: list[Passage], result: AnswerResult) -> Iterator[AnswerEvent]:

@@ -180,12 +180,13 @@ def generator_status(settings: Settings) -> tuple[bool, str]:
     return True, f"Mô hình cục bộ / local model: {path.name}"
 
 
-def make_generator(settings: Settings) -> Generator | None:
-    """The configured generator, or None when ``generator_status`` says it is unavailable."""
-    available, _ = generator_status(settings)
+def make_generator(settings: Settings) -> tuple[Generator | None, str]:
+    """The configured generator with ``generator_status``'s description, checked once here (a server
+    generator's check is an HTTP round trip); None and the bilingual reason when it is unavailable."""
+    available, reason = generator_status(settings)
     if not available:
-        return None
+        return None, reason
     config = settings.generator
     if config.url:
-        return OpenAICompatibleGenerator(config.url, config.api_model)
-    return _local_generator(settings.generator_model_file, config.context_tokens, config.threads)
+        return OpenAICompatibleGenerator(config.url, config.api_model), reason
+    return _local_generator(settings.generator_model_file, config.context_tokens, config.threads), reason

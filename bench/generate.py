@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import ingest  # noqa: F401  - offline mode first
 from assistant.generative import GenerationResult, generate_answer
-from assistant.llm import Generator, generator_status, make_generator
+from assistant.llm import Generator, make_generator
 from assistant.types import Passage
 from bench import machine
 from ingest.embedder import Embedder
@@ -117,15 +117,13 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=None, help="default: settings.generator.max_new_tokens")
     args = parser.parse_args()
     settings = Settings()
-    available, reason = generator_status(settings)
-    if not available:
-        print(reason, file=sys.stderr)
-        return 1
     max_tokens = args.max_tokens or settings.generator.max_new_tokens
     machine_line = machine()
     started = time.perf_counter()
-    generator = make_generator(settings)
-    assert generator is not None
+    generator, reason = make_generator(settings)
+    if generator is None:
+        print(reason, file=sys.stderr)
+        return 1
     load_s = time.perf_counter() - started
     embedder = Embedder(settings)
     embedder.model  # noqa: B018 - load outside the timed answers, as the running app has it loaded

@@ -229,11 +229,12 @@ def test_status_and_factory_follow_the_configured_url(chat_server: str) -> None:
     settings = Settings(generator=GeneratorSettings(url=chat_server, api_model="qwen-test"))
     available, reason = generator_status(settings)
     assert available and chat_server in reason
-    assert isinstance(make_generator(settings), OpenAICompatibleGenerator)
+    generator, described = make_generator(settings)
+    assert isinstance(generator, OpenAICompatibleGenerator) and described == reason
     down = Settings(generator=GeneratorSettings(url="http://127.0.0.1:9"))
     available, reason = generator_status(down)
     assert not available and "127.0.0.1:9" in reason
-    assert make_generator(down) is None
+    assert make_generator(down) == (None, reason)
 
 
 @pytest.mark.slow
@@ -261,10 +262,9 @@ def test_answer_pipeline_over_http_streams_then_drops_the_invented_sentence(
 @pytest.fixture(scope="module")
 def llama() -> LlamaCppGenerator:
     settings = Settings()
-    available, reason = generator_status(settings)
-    assert available and not settings.generator.url, f"`make test` sets up the local generator: {reason}"
-    generator = make_generator(settings)
-    assert isinstance(generator, LlamaCppGenerator)
+    generator, reason = make_generator(settings)
+    assert not settings.generator.url, "the local generator is tested here, not a server"
+    assert isinstance(generator, LlamaCppGenerator), f"`make test` sets up the local generator: {reason}"
     return generator
 
 
