@@ -159,16 +159,6 @@ def _fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
-def strip_references(query: str, refs: Iterable[DocRef]) -> str:
-    """The NFC query without the reference spans, so keyword scoring is not dominated by the
-    document's name, which every chunk of that document may not even contain."""
-    text = unicodedata.normalize("NFC", query)
-    for ref in sorted(refs, key=lambda r: r.span[0], reverse=True):
-        start, end = ref.span
-        text = f"{text[:start]} {text[end:]}"
-    return " ".join(text.split())
-
-
 def resolve(ref: DocRef, catalog: Sequence[DocumentMeta]) -> Resolution:
     """Find the catalog documents a reference names; same-number documents are told apart by year."""
     matches = _charter_matches(catalog) if ref.kind == CHARTER else _numbered_matches(ref, catalog)

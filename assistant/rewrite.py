@@ -2,9 +2,8 @@
 
 Retrieval sees one query, so "còn đảng viên dự bị thì sao?" must carry what the conversation is
 about. Rules cover the common shapes (an opener such as "còn"/"vậy"/"and"/"what about", a
-pronoun pointing back, a very short question) and cost nothing; the generator may refine the
-result when it is enabled. The rewrite is shown to the user, so it stays readable: the new
-question first, then the earlier question it depends on.
+pronoun pointing back, a very short question) and cost nothing. The rewrite is shown to the
+user, so it stays readable: the new question first, then the earlier question it depends on.
 """
 
 from __future__ import annotations

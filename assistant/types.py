@@ -6,7 +6,7 @@ evaluators can re-score runs with nothing but these files.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Mode = Literal["extractive", "generative"]
@@ -93,7 +93,3 @@ class AnswerResult:
             "retrieved": [p.citation_fields() for p in self.retrieved[:10]],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
-
-
-def passage_dict(passage: Passage) -> dict[str, Any]:
-    return asdict(passage)

@@ -2,8 +2,9 @@
 
 EmbeddingGemma is trained with task prompts: questions get the "query" prompt and passages the
 "document" prompt, whose title slot we fill with the document title so a passage carries which
-regulation it belongs to. The same object is exposed to LangChain (``Embeddings``) and to Chroma
-(``EmbeddingFunction``) so neither library ever falls back to a default model that downloads.
+regulation it belongs to. The same object is LangChain's ``Embeddings``; Chroma collections are
+opened without an embedding function and given our vectors, so Chroma never falls back to its
+default model, which downloads.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from chromadb.api.types import Documents, EmbeddingFunction
-from chromadb.api.types import Embeddings as ChromaEmbeddings
 from langchain_core.embeddings import Embeddings
 from sentence_transformers import SentenceTransformer
 
@@ -62,7 +61,7 @@ class Embedder(Embeddings):
     def document_text(self, text: str, title: str) -> str:
         return self._settings.document_prompt.format(title=title or "none") + text
 
-    def embed_passages(self, texts: Sequence[str], titles: Sequence[str], show_progress: bool = False) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], titles: Sequence[str]) -> np.ndarray:
         """Embed passages in length-sorted batches (sentence-transformers sorts; padding is waste)."""
         inputs = [self.document_text(t, title) for t, title in zip(texts, titles, strict=True)]
         return self.model.encode(
@@ -70,7 +69,7 @@ class Embedder(Embeddings):
             batch_size=self._settings.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=show_progress,
+            show_progress_bar=False,
         ).astype(np.float32)
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
@@ -88,33 +87,3 @@ class Embedder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_queries([text])[0].tolist()
-
-
-class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Chroma adapter so a collection is never opened with Chroma's downloading default."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-
-    def __call__(self, input: Documents) -> ChromaEmbeddings:
-        return list(self._embedder.embed_passages(list(input), [""] * len(input)))
-
-    def embed_query(self, input: Documents) -> ChromaEmbeddings:
-        return list(self._embedder.embed_queries(list(input)))
-
-    @staticmethod
-    def name() -> str:
-        return "partydocs-embeddinggemma"
-
-    def get_config(self) -> dict[str, Any]:
-        return {"model_id": self._embedder.model_id}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
-        raise NotImplementedError("Open collections through ingest.index.ChunkIndex, which has the model.")
-
-    def default_space(self) -> str:  # type: ignore[override]
-        return "cosine"
-
-    def is_legacy(self) -> bool:
-        return False

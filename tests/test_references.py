@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from assistant.references import DocRef, parse_references, resolve, strip_references
+from assistant.references import DocRef, parse_references, resolve
 from ingest.types import DocumentMeta
 
 CATALOG = [
@@ -87,13 +87,6 @@ def test_charter_named_as_subject_of_another_document_is_not_a_reference() -> No
 def test_several_references_in_reading_order() -> None:
     refs = parse_references("So sánh Điều lệ Đảng với Quy định 294-QĐ/TW và HD 06")
     assert [(r.kind, r.number) for r in refs] == [("Điều lệ", None), ("Quy định", "294"), ("Hướng dẫn", "06")]
-
-
-def test_strip_references_keeps_the_question() -> None:
-    query = "Hướng dẫn 26 nói gì về số dư?"
-    assert strip_references(query, parse_references(query)) == "nói gì về số dư?"
-    english = "what does Guidance 26 say about surplus candidates?"
-    assert strip_references(english, parse_references(english)) == "what does say about surplus candidates?"
 
 
 def _resolve(query: str):

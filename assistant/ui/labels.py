@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Literal
 
 Language = Literal["vi", "en"]
-LANGUAGES: tuple[Language, ...] = ("vi", "en")
 
 LABELS: dict[Language, dict[str, str]] = {
     "vi": {
@@ -41,7 +40,6 @@ LABELS: dict[Language, dict[str, str]] = {
         "filter_documents": "Chỉ tìm trong văn bản",
         "filter_kinds": "Loại văn bản",
         "filter_years": "Năm ban hành",
-        "panel_label": "Nguồn trích dẫn",
         "panel_empty": "Nhấn vào số [n] trong câu trả lời để xem đoạn văn bản gốc, "
         "mục và văn bản chứa nó, cùng câu làm căn cứ được tô sáng.",
         "citations": "Trích dẫn của câu trả lời",
@@ -49,9 +47,6 @@ LABELS: dict[Language, dict[str, str]] = {
         "standalone": "Câu hỏi đầy đủ đã dùng để tìm",
         "searching": "Đang tìm trong bộ văn bản…",
         "section": "Mục",
-        "number": "Số hiệu",
-        "date": "Ngày",
-        "kind": "Loại",
         "source": "Tệp",
         "score": "độ tương đồng",
         "open_document": "Mở toàn văn tại vị trí này",
@@ -101,7 +96,6 @@ LABELS: dict[Language, dict[str, str]] = {
         "filter_documents": "Only search in documents",
         "filter_kinds": "Document kind",
         "filter_years": "Year issued",
-        "panel_label": "Cited sources",
         "panel_empty": "Click a marker [n] in an answer to see the original passage, its section and document, "
         "with the supporting sentence highlighted.",
         "citations": "Citations of the answer",
@@ -109,9 +103,6 @@ LABELS: dict[Language, dict[str, str]] = {
         "standalone": "Standalone query used for the search",
         "searching": "Searching the documents…",
         "section": "Section",
-        "number": "Number",
-        "date": "Date",
-        "kind": "Kind",
         "source": "File",
         "score": "similarity",
         "open_document": "Open the full document at this place",
