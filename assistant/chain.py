@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
@@ -138,7 +138,8 @@ class Assistant:
         )
         state.passages = self.retriever.search(request)
         if not state.passages and filters is not state.filters:
-            state.passages = self.retriever.search(SearchRequest(state.rewritten, request.keyword_terms, state.filters))
+            # Same request without the reference-derived source filter, keeping k, weights and boosts.
+            state.passages = self.retriever.search(replace(request, filters=state.filters))
         state.timings["retrieve"] = _ms(started)
         return state
 

@@ -83,6 +83,12 @@ def test_filters_restrict_results(assistant: Assistant) -> None:
     assert result.retrieved and all(p.kind == "article" for p in result.retrieved)
 
 
+def test_a_reference_outside_the_users_filters_falls_back_to_the_filters(assistant: Assistant) -> None:
+    # QĐ 294 is not an article: the reference and the filter exclude each other, so the user's filter wins.
+    result = assistant.ask("Quy định 294 nói gì về kết nạp lại?", filters=Filters(kinds=["article"]))
+    assert result.retrieved and all(p.kind == "article" for p in result.retrieved)
+
+
 @pytest.mark.parametrize(
     ("sentence", "heading"),
     [
