@@ -23,7 +23,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from ingest.settings import Settings
 from ingest.types import Chunk, DocumentMeta
-from ingest.vitokens import TOKENIZER_VERSION
+from ingest.vitokens import TOKENIZER_VERSION, segment_many
 
 CHUNKS = "chunks"
 DOCUMENTS = "documents"
@@ -176,6 +176,19 @@ class ChunkIndex:
 
     def count(self) -> int:
         return self.chunks.count()
+
+    def resegment(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Re-tokenize chunks stored by an older tokenizer and store the new tokens with them."""
+        result: dict[str, list[str]] = {}
+        for batch in _batches(list(ids)):
+            got = self.chunks.get(ids=batch, include=["documents"])
+            tokens = segment_many(got["documents"] or [])
+            self.chunks.update(
+                ids=got["ids"],
+                metadatas=[{"tokens": " ".join(t), "tokenizer": TOKENIZER_VERSION} for t in tokens],
+            )
+            result.update(zip(got["ids"], tokens, strict=True))
+        return result
 
     def all_chunks(self, include: Sequence[str] = ("metadatas",)) -> dict[str, Any]:
         """Every chunk, paged, for rebuilding the keyword index."""

@@ -5,7 +5,8 @@ so rebuilding BM25 needs no re-segmentation and takes seconds. Its fingerprint c
 ids and the tokenizer version; when it differs from Chroma's (another process ingested, a Chroma
 server was changed elsewhere, or the tokenizer changed), the index is rebuilt rather than trusted.
 Chunk ids are content hashes, so a tokenizer change does not re-add chunks: tokens stored by an
-older tokenizer are re-segmented from the chunk text here instead.
+older tokenizer are re-segmented from the chunk text here instead, and stored back, so each
+chunk is re-segmented once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import hashlib
 from ingest.index import ChunkIndex
 from ingest.keyword_index import KeywordIndex
 from ingest.settings import Settings
-from ingest.vitokens import TOKENIZER_VERSION, segment_many
+from ingest.vitokens import TOKENIZER_VERSION
 
 
 def ids_fingerprint(ids: list[str]) -> str:
@@ -26,20 +27,22 @@ def ids_fingerprint(ids: list[str]) -> str:
 
 
 def sync_keyword_index(settings: Settings, index: ChunkIndex, force: bool = False) -> KeywordIndex:
-    """Load the keyword index if it matches Chroma, otherwise rebuild and save it."""
-    got = index.all_chunks(include=("metadatas",))
-    fingerprint = ids_fingerprint(got["ids"])
+    """Load the keyword index if it matches Chroma, otherwise rebuild and save it.
+
+    Runs at every start and after every ingest, so the check reads ids only; the per-chunk token
+    metadata is fetched just when a rebuild is needed.
+    """
     if not force:
         loaded = KeywordIndex.load(settings.keyword_path)
-        if loaded and loaded[1] == fingerprint:
+        if loaded and loaded[1] == ids_fingerprint(index.all_chunks(include=())["ids"]):
             return loaded[0]
+    got = index.all_chunks(include=("metadatas",))
     tokens = [str(meta.get("tokens", "")).split() for meta in got["metadatas"]]
     stale = [i for i, meta in enumerate(got["metadatas"]) if meta.get("tokenizer") != TOKENIZER_VERSION]
     if stale:
-        texts = index.chunks.get(ids=[got["ids"][i] for i in stale], include=["documents"])
-        by_id = dict(zip(texts["ids"], segment_many(texts["documents"] or []), strict=True))
+        resegmented = index.resegment([got["ids"][i] for i in stale])
         for i in stale:
-            tokens[i] = by_id[got["ids"][i]]
+            tokens[i] = resegmented[got["ids"][i]]
     keyword = KeywordIndex.build(got["ids"], tokens)
-    keyword.save(settings.keyword_path, fingerprint)
+    keyword.save(settings.keyword_path, ids_fingerprint(got["ids"]))
     return keyword

@@ -132,10 +132,8 @@ class Ingestor:
                     report.files_removed += 1
         pending = list(self._parse(root, todo, manifest, origin, report))
         self._embed_and_commit(pending, report, progress)
-        if report.files_updated or report.files_removed or report.chunks_deleted:
-            sync_keyword_index(self.settings, self.index, force=True)
-        else:
-            sync_keyword_index(self.settings, self.index)
+        # Chunk ids are content hashes, so any change to the chunk set changes the fingerprint.
+        sync_keyword_index(self.settings, self.index)
         report.seconds = time.perf_counter() - started
         return report
 
