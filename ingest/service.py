@@ -24,11 +24,15 @@ def ingest_collection(settings: Settings, path: Path | None = None, embedder: Em
     return Ingestor(settings, embedder, index).ingest_folder(path or settings.collection_path)
 
 
-def collection_stats(settings: Settings, index: ChunkIndex | None = None) -> dict[str, Any]:
-    """What ``stats --json`` prints: every document with metadata and chunk count, and failures."""
+def collection_stats(settings: Settings, index: ChunkIndex | None = None, sections: bool = True) -> dict[str, Any]:
+    """What ``stats --json`` prints: every document with metadata and chunk count, and failures.
+
+    ``sections`` (each document's section paths) pages every chunk's metadata; the UI's library,
+    refreshed on every page load, shows none of it and passes False.
+    """
     index = index or open_index(settings)[1]
     records = sorted(index.records().values(), key=lambda r: r.meta.source)
-    sections = _sections_by_source(index)
+    paths = _sections_by_source(index) if sections else {}
     documents = [
         {
             **asdict(r.meta),
@@ -36,7 +40,7 @@ def collection_stats(settings: Settings, index: ChunkIndex | None = None) -> dic
             "origin": r.origin,
             "chunks": len(r.chunk_ids),
             "status": r.status,
-            "sections": sections.get(r.meta.source, []),
+            **({"sections": paths.get(r.meta.source, [])} if sections else {}),
         }
         for r in records
         if r.status == "ok"

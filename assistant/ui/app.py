@@ -111,7 +111,7 @@ class Callbacks:
     # --- library ----------------------------------------------------------------------------------
     def library(self, language: str) -> tuple[Any, ...]:
         """Library table and filter choices, read fresh so every session sees others' uploads."""
-        stats = collection_stats(self.settings, self.assistant.index)
+        stats = collection_stats(self.settings, self.assistant.index, sections=False)
         catalog = self.assistant.catalog
         return (
             render.library_summary(stats, language),
