@@ -209,7 +209,7 @@ class _Document:
     def headings(self) -> list[tuple[tuple[str, ...], int, int]]:
         """(path, start, end) of every heading node, from the chunker itself so outline and
         citations agree on the numbering: with no token budget it yields one chunk per node."""
-        loaded = LoadedDocument(self.meta, self.text, sha256="", fmt="")
+        loaded = LoadedDocument(self.meta, self.text, fmt="")
         nodes = chunk_document(loaded, lambda _: 0, max_tokens=1, min_tokens=0)
         return [(tuple(n.section.split(PATH_SEPARATOR)), n.start, n.end) for n in nodes]
 

@@ -35,6 +35,7 @@ from assistant.chain import Assistant
 from assistant.retriever import SearchRequest
 from assistant.types import Mode, Passage
 from ingest.embedder import Embedder
+from ingest.hashing import sha256_file
 from ingest.loaders import DocumentLoadError, load_document
 from ingest.metadata import read_manifest
 from ingest.pipeline import collection_files
@@ -217,6 +218,6 @@ def _naive_fingerprint(root: Path, files: Sequence[Path], embedder: Embedder) ->
     spec = {
         "model": embedder.model_id,
         "splitter": [NAIVE_CHUNK_SIZE, NAIVE_CHUNK_OVERLAP],
-        "files": [(p.relative_to(root).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest()) for p in files],
+        "files": [(p.relative_to(root).as_posix(), sha256_file(p)) for p in files],
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]

@@ -10,7 +10,6 @@ that names the file, both hashes and what to do.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ingest.hashing import sha256_file
 from ingest.settings import Settings
 
 VERIFIED_MARKER = "partydocs-verified.json"
@@ -63,14 +63,6 @@ GENERATOR = ModelSpec(
     },
     size=1_117_320_768,
 )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_files(root: Path, expected: dict[str, str], model: str) -> None:

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from ingest.chunker import chunk_document
 from ingest.embedder import Embedder
+from ingest.hashing import sha256_file
 from ingest.index import ChunkIndex, DocumentRecord
 from ingest.keyword_sync import sync_keyword_index
 from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoadError, load_document
@@ -43,10 +44,6 @@ def pipeline_fingerprint(settings: Settings) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def collection_files(root: Path) -> list[Path]:
     """Documents under ``root``: supported types, minus the collection's README/MANIFEST."""
     return sorted(
@@ -64,6 +61,7 @@ class _Pending:
     """A parsed file waiting for its new chunks to be embedded."""
 
     doc: LoadedDocument
+    sha256: str  # of the file's bytes, as hashed for the fast-path check
     chunks: list[Chunk]
     new: list[Chunk]
     old: DocumentRecord | None
@@ -115,7 +113,7 @@ class Ingestor:
         todo: list[tuple[Path, str, DocumentRecord | None]] = []
         for path in files:
             source = path.relative_to(root).as_posix()
-            sha = file_sha256(path)
+            sha = sha256_file(path)
             old = records.get(source)
             if old and old.sha256 == sha and old.pipeline == self.fingerprint:
                 report.files_unchanged += 1
@@ -175,7 +173,7 @@ class Ingestor:
             existing = self.index.existing_ids([c.id for c in chunks])
             new = [c for c in chunks if c.id not in existing]
             report.chunks_reused += len(chunks) - len(new)
-            yield _Pending(doc, chunks, new, old, origin)
+            yield _Pending(doc, sha, chunks, new, old, origin)
 
     def _embed_and_commit(
         self,
@@ -240,7 +238,7 @@ class Ingestor:
         ids = [c.id for c in item.chunks]
         record = DocumentRecord(
             meta=item.doc.meta,
-            sha256=item.doc.sha256,
+            sha256=item.sha256,
             pipeline=self.fingerprint,
             chunk_ids=ids,
             origin=item.origin,

@@ -51,7 +51,6 @@ class LoadedDocument:
 
     meta: DocumentMeta
     text: str
-    sha256: str  # of the file's bytes: the re-ingest fast path compares this
     fmt: str  # "pdf" | "markdown" | "text" | "html" | "docx"
 
 

@@ -26,9 +26,10 @@ from assistant.types import AnswerResult, Filters, Mode
 from assistant.ui import render
 from assistant.ui.course_tab import build_course_tab
 from assistant.ui.labels import bilingual, t
+from ingest.hashing import sha256_file
 from ingest.index import DocumentRecord
 from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoadError, load_document
-from ingest.pipeline import Ingestor, file_sha256
+from ingest.pipeline import Ingestor
 from ingest.service import collection_stats
 from ingest.settings import Settings
 
@@ -135,7 +136,7 @@ class Callbacks:
         accepted: dict[str, Path] = {}  # sha256 -> vetted file, so a batch holding a file twice keeps one
         for name in files:
             path = Path(name)
-            sha = file_sha256(path)
+            sha = sha256_file(path)
             problem = self.vet_upload(path, sha, records, accepted)
             if problem:
                 messages.append(f"✗ {problem}")

@@ -6,7 +6,6 @@ NFC text), so the chunker and the citations see one text shape whatever the sour
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -72,7 +71,7 @@ def load_document(path: Path, root: Path, manifest: Mapping[str, Mapping[str, st
             "no text could be extracted (a scanned file needing OCR?)",
         )
     meta = extract_metadata(text, source, (manifest or {}).get(source))
-    return LoadedDocument(meta=meta, text=text, sha256=hashlib.sha256(data).hexdigest(), fmt=fmt)
+    return LoadedDocument(meta=meta, text=text, fmt=fmt)
 
 
 def _source(path: Path, root: Path) -> str:
