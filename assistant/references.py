@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ingest.types import DocumentMeta
+from ingest.types import KIND_BY_ABBREVIATION, DocumentMeta, year_of
 
 CHARTER = "Điều lệ"
 
@@ -33,19 +33,9 @@ _KIND_ALIASES: dict[str, str] = {
     **dict.fromkeys(["quy chế"], "Quy chế"),
     **dict.fromkeys(["thông báo", "tb"], "Thông báo"),
 }
-# The abbreviation printed in document numbers ("294-QĐ/TW"). "QĐ" is shared by Quy định and
-# Quyết định, which is why kind matching falls back to the printed abbreviation.
-_KIND_ABBREVIATIONS: dict[str, str] = {
-    "Quy định": "QĐ",
-    "Quyết định": "QĐ",
-    "Hướng dẫn": "HD",
-    "Chỉ thị": "CT",
-    "Kết luận": "KL",
-    "Nghị quyết": "NQ",
-    "Quy chế": "QC",
-    "Thông báo": "TB",
-}
-_KIND_BY_ABBREVIATION = {"QĐ": "Quy định"} | {abbr: kind for kind, abbr in _KIND_ABBREVIATIONS.items() if abbr != "QĐ"}
+# Kind -> the abbreviation printed in its numbers. "QĐ" is shared by Quy định and Quyết định,
+# which is why kind matching falls back to the printed abbreviation.
+_KIND_ABBREVIATIONS = {kind: abbr for abbr, kind in KIND_BY_ABBREVIATION.items()} | {"Quyết định": "QĐ"}
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -138,7 +128,7 @@ def _numbered_ref(match: re.Match[str]) -> DocRef:
     groups = match.groupdict()
     abbr = groups["abbr"].upper() if groups["abbr"] else None
     kind_text = groups.get("kind")
-    kind = _KIND_ALIASES[_fold(kind_text)] if kind_text else _KIND_BY_ABBREVIATION.get(abbr or "")
+    kind = _KIND_ALIASES[_fold(kind_text)] if kind_text else KIND_BY_ABBREVIATION.get(abbr or "")
     year = next((groups[g] for g in ("year1", "year2", "year3", "year4") if groups[g]), None)
     return DocRef(
         kind=kind,
@@ -164,7 +154,7 @@ def resolve(ref: DocRef, catalog: Sequence[DocumentMeta]) -> Resolution:
     matches = _charter_matches(catalog) if ref.kind == CHARTER else _numbered_matches(ref, catalog)
     if ref.year is not None:
         # A document whose date is unknown cannot be ruled out by year.
-        matches = [doc for doc in matches if _year(doc) in (None, ref.year)]
+        matches = [doc for doc in matches if year_of(doc.date) in (0, ref.year)]
     status: Literal["found", "not_found", "ambiguous"] = (
         "not_found" if not matches else "found" if len(matches) == 1 else "ambiguous"
     )
@@ -204,7 +194,3 @@ def _fold_suffix(suffix: str) -> str:
 def _printed_abbreviation(doc: DocumentMeta) -> str | None:
     suffix = _split_number(doc.number)[1]
     return suffix.split("/")[0] if suffix else None
-
-
-def _year(doc: DocumentMeta) -> int | None:
-    return int(doc.date[:4]) if doc.date[:4].isdigit() else None

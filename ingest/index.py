@@ -22,7 +22,7 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from ingest.settings import Settings
-from ingest.types import Chunk, DocumentMeta
+from ingest.types import Chunk, DocumentMeta, year_of
 from ingest.vitokens import TOKENIZER_VERSION, segment_many
 
 CHUNKS = "chunks"
@@ -75,11 +75,6 @@ class DocumentRecord:
             origin=str(meta.get("origin", "collection")),
             fmt=str(meta.get("fmt", "")),
         )
-
-
-def year_of(date: str) -> int:
-    """Year as int for Chroma ``where`` filters; 0 when the date is unknown."""
-    return int(date[:4]) if date[:4].isdigit() else 0
 
 
 def make_client(settings: Settings) -> ClientAPI:

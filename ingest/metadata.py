@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ingest.types import DOCUMENT_KINDS, DocumentMeta
+from ingest.types import DOCUMENT_KINDS, KIND_BY_ABBREVIATION, DocumentMeta
 
 # Official documents print their number, place/date and kind within the first few lines.
 _HEADER_CHARS = 2500
@@ -31,9 +31,6 @@ _SIGNER_TITLE = re.compile(
     r"(?<!BAN)\s+(?:K/?T\.?\s+)?(?:TỔNG BÍ THƯ|BÍ THƯ|PHÓ BÍ THƯ|TRƯỞNG BAN|PHÓ TRƯỞNG BAN|CHỦ TỊCH)\b.*$"
 )
 _ISSUING_BODY = re.compile(r"^(?:BAN|BỘ|ĐẢNG\s+[ỦU]Y|THÀNH\s+[ỦU]Y|TỈNH\s+[ỦU]Y|ĐẠI\s+HỘI|[ỦU]Y\s+BAN)\b")
-# Number suffix -> kind; "-QĐ/" is ambiguous (Quy định / Quyết định) and settled by the title.
-_KIND_BY_SUFFIX = {"QĐ": "Quy định", "HD": "Hướng dẫn", "KL": "Kết luận", "CT": "Chỉ thị", "NQ": "Nghị quyết",
-                   "QC": "Quy chế", "TB": "Thông báo"}  # fmt: skip
 _OFFICIAL_KINDS = [kind for kind in DOCUMENT_KINDS if kind != "article"]
 # Upper-case header phrases printed as names; the rest of a header is sentence-cased.
 _PROPER = {
@@ -113,7 +110,7 @@ def _text_kind(number: str, lines: list[str], kind_line: int | None) -> str:
 
 def _kind_from_number(number: str, title: str) -> str:
     match = re.search(r"-([A-ZĐ]+)/", number)
-    kind = _KIND_BY_SUFFIX.get(match.group(1), "") if match else ""
+    kind = KIND_BY_ABBREVIATION.get(match.group(1), "") if match else ""
     if kind == "Quy định" and title.casefold().startswith("quyết định"):
         return "Quyết định"
     return kind

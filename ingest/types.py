@@ -23,6 +23,15 @@ DOCUMENT_KINDS = (
     "Thông báo",
     "article",
 )
+# The abbreviation printed in a document number ("294-QĐ/TW") -> kind. "QĐ" is shared by Quy định
+# and Quyết định; the title settles which, so the table maps it to the far more common Quy định.
+KIND_BY_ABBREVIATION = {"QĐ": "Quy định", "HD": "Hướng dẫn", "KL": "Kết luận", "CT": "Chỉ thị", "NQ": "Nghị quyết",
+                        "QC": "Quy chế", "TB": "Thông báo"}  # fmt: skip
+
+
+def year_of(date: str) -> int:
+    """Year of an ISO-like date as int (Chroma ``where`` filters need one); 0 when unknown."""
+    return int(date[:4]) if date[:4].isdigit() else 0
 
 
 @dataclass(frozen=True)

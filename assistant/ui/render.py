@@ -21,7 +21,7 @@ from urllib.parse import quote as url_quote
 
 from assistant.types import AnswerResult, Citation, Passage
 from assistant.ui.labels import kind_label, t
-from ingest.types import DocumentMeta
+from ingest.types import DocumentMeta, year_of
 
 CONTEXT_CHARS = 300  # neighbouring text shown on each side of a cited passage
 CLOSEST_SHOWN = 3  # passages shown instead of an answer when the assistant refuses
@@ -343,4 +343,4 @@ def kind_choices(catalog: Sequence[DocumentMeta], language: str) -> list[tuple[s
 
 
 def year_choices(catalog: Sequence[DocumentMeta]) -> list[int]:
-    return sorted({int(m.date[:4]) for m in catalog if m.date[:4].isdigit()}, reverse=True)
+    return sorted({year_of(m.date) for m in catalog} - {0}, reverse=True)
