@@ -453,19 +453,7 @@ def _load(index: ChunkIndex, meta: DocumentMeta) -> _Document:
     """All stored chunks of a document, straight from Chroma, so no step depends on ranking."""
     got = index.chunks.get(where={"source": meta.source}, include=["metadatas", "documents"])
     chunks = [
-        Passage(
-            id=chunk_id,
-            source=meta.source,
-            title=meta.title,
-            number=meta.number,
-            date=meta.date,
-            kind=meta.kind,
-            section=str(row["section"]),
-            text=text,
-            start=int(row["start"]),
-            end=int(row["end"]),
-            score=0.0,
-        )
+        Passage.from_chunk(chunk_id, row, text)
         for chunk_id, row, text in zip(got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True)
     ]
     return _Document(meta, index.document_text(meta.source), sorted(chunks, key=lambda c: c.start))

@@ -111,22 +111,8 @@ class HybridRetriever:
         passages = []
         for chunk_id, fused_score in fused:
             meta, text, emb = rows[chunk_id]
-            passages.append(
-                Passage(
-                    id=chunk_id,
-                    source=str(meta["source"]),
-                    title=str(meta.get("title", "")),
-                    number=str(meta.get("number", "")),
-                    date=str(meta.get("date", "")),
-                    kind=str(meta.get("kind", "")),
-                    section=str(meta.get("section", "")),
-                    text=text,
-                    start=int(meta.get("start", 0)),
-                    end=int(meta.get("end", 0)),
-                    score=float(np.dot(np.asarray(emb, dtype=np.float32), vector)),
-                    fused=fused_score,
-                )
-            )
+            score = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+            passages.append(Passage.from_chunk(chunk_id, meta, text, score, fused_score))
         return passages
 
 

@@ -6,6 +6,7 @@ evaluators can re-score runs with nothing but these files.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,6 +29,26 @@ class Passage:
     end: int
     score: float  # cosine similarity to the query (0 when only keyword search found it)
     fused: float = 0.0  # reciprocal-rank-fusion score that ordered the list
+
+    @classmethod
+    def from_chunk(
+        cls, chunk_id: str, meta: Mapping[str, Any], text: str, score: float = 0.0, fused: float = 0.0
+    ) -> Passage:
+        """A passage from a chunk as Chroma stores it (``ingest.index.chunk_metadata``)."""
+        return cls(
+            id=chunk_id,
+            source=str(meta["source"]),
+            title=str(meta.get("title", "")),
+            number=str(meta.get("number", "")),
+            date=str(meta.get("date", "")),
+            kind=str(meta.get("kind", "")),
+            section=str(meta.get("section", "")),
+            text=text,
+            start=int(meta.get("start", 0)),
+            end=int(meta.get("end", 0)),
+            score=score,
+            fused=fused,
+        )
 
     def citation_fields(self) -> dict[str, Any]:
         return {
