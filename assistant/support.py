@@ -329,9 +329,7 @@ class SupportChecker:
         """Vectors for ``texts``, encoding only those not cached."""
         todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if todo:
-            encoded = self._embedder.model.encode(
-                todo, prompt=SIMILARITY_PROMPT, normalize_embeddings=True, convert_to_numpy=True
-            ).astype(np.float32)
+            encoded = self._embedder.embed_queries(todo, prompt=SIMILARITY_PROMPT)
             self._vectors.update(zip(todo, encoded, strict=True))
         wanted = {text: self._vectors[text] for text in texts}
         for text in wanted:

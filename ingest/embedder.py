@@ -72,10 +72,12 @@ class Embedder(Embeddings):
             show_progress_bar=False,
         ).astype(np.float32)
 
-    def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
+    def embed_queries(self, queries: Sequence[str], prompt: str | None = None) -> np.ndarray:
+        """Questions with the retrieval "query" prompt, or short texts with another task's prompt
+        (the support check compares sentences with the similarity one)."""
         return self.model.encode(
             list(queries),
-            prompt=self._settings.query_prompt,
+            prompt=self._settings.query_prompt if prompt is None else prompt,
             batch_size=self._settings.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
