@@ -293,8 +293,12 @@ def aggregate(
     by: str = "category",
     k: int = 10,
     support_fn: SupportFn | None = None,
+    hits_at: Sequence[int] = (),
 ) -> list[dict[str, Any]]:
     """One metrics row per value of the question field ``by`` (e.g. category, lang), then "all".
+
+    ``hits_at`` adds hit@j columns for smaller j from the same top-``k`` ranks: the first rank at
+    which gold is found never depends on the passages ranked after it.
 
     Records are joined to questions on ``id``; questions without a record are counted as missing
     rather than silently dropped. Retrieval metrics use only questions with gold evidence, answer
@@ -305,8 +309,8 @@ def aggregate(
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for question in questions:
         groups.setdefault(str(question.get(by, "")), []).append(question)
-    rows = [_row(name, qs, by_id, k, support_fn) for name, qs in sorted(groups.items())]
-    rows.append(_row("all", list(questions), by_id, k, support_fn))
+    rows = [_row(name, qs, by_id, k, support_fn, hits_at) for name, qs in sorted(groups.items())]
+    rows.append(_row("all", list(questions), by_id, k, support_fn, hits_at))
     for row in rows:
         row[by] = row.pop("group")
     return rows
@@ -318,6 +322,7 @@ def _row(
     by_id: Mapping[str, Mapping[str, Any]],
     k: int,
     support_fn: SupportFn | None,
+    hits_at: Sequence[int],
 ) -> dict[str, Any]:
     pairs = [(q, by_id[q["id"]]) for q in questions if q["id"] in by_id]
     ranks = [gold_hit_rank(r.get("retrieved", []), q["gold"], k) for q, r in pairs if q.get("gold")]
@@ -329,7 +334,7 @@ def _row(
         "n": len(questions),
         "missing": len(questions) - len(pairs),
         "n_retrieval": len(ranks),
-        f"hit@{k}": hit_at_k(ranks, k),
+        **{f"hit@{j}": hit_at_k(ranks, j) for j in (*hits_at, k)},
         f"mrr@{k}": mrr_at_k(ranks, k),
         "answer_key_coverage": _mean(
             answer_key_coverage(r.get("answer", ""), q.get("answer_keys", []))

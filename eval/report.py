@@ -113,11 +113,7 @@ def metric_rows(
 ) -> list[dict[str, Any]]:
     """``aggregate`` rows per ``by`` value (last: "all"), with hit@1/3/5 beside hit@10 and MRR@10."""
     claims = [claims_only(r) for r in records]
-    rows = aggregate(claims, questions, by=by, k=10, support_fn=support)
-    for k in K_VALUES[:-1]:
-        for row, other in zip(rows, aggregate(records, questions, by=by, k=k), strict=True):
-            row[f"hit@{k}"] = other[f"hit@{k}"]
-    return rows
+    return aggregate(claims, questions, by=by, k=K_VALUES[-1], support_fn=support, hits_at=K_VALUES[:-1])
 
 
 def fmt(value: Any, column: str = "") -> str:
