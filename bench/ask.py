@@ -11,7 +11,6 @@ for a question the process has not seen. Results are appended to ``bench/results
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from datetime import UTC, datetime
@@ -20,6 +19,8 @@ from pathlib import Path
 import ingest  # noqa: F401  - offline mode first
 from assistant.chain import Assistant
 from bench import machine
+from eval.metrics import percentile
+from eval.runner import load_questions
 from ingest.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ def main() -> None:
     parser.add_argument("--questions", default=str(ROOT / "eval" / "questions" / "dev.jsonl"))
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    questions = [json.loads(line) for line in Path(args.questions).read_text(encoding="utf-8").splitlines() if line]
+    questions = load_questions(Path(args.questions))
     machine_line = machine()
     assistant = Assistant(Settings())
     assistant.ask("Người vào Đảng phải bao nhiêu tuổi?")  # warm-up: model load, first-call overhead
@@ -45,9 +46,9 @@ def main() -> None:
             timings.append((time.perf_counter() - started) * 1000)
             for stage, ms in result.timings_ms.items():
                 stages.setdefault(stage, []).append(ms)
-    cuts = statistics.quantiles(timings, n=20)
+    p50, p95 = percentile(timings, 50), percentile(timings, 95)  # the eval report's definition
     line = (
-        f"| {datetime.now(UTC):%Y-%m-%d} | {len(timings)} | {statistics.median(timings):.0f} | {cuts[18]:.0f} | "
+        f"| {datetime.now(UTC):%Y-%m-%d} | {len(timings)} | {p50:.0f} | {p95:.0f} | "
         + ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in stages.items())
         + " |"
     )
