@@ -18,6 +18,7 @@ from docx import Document
 from docx.shared import Pt
 
 from assistant.course import OPTIONS, Course, KeyPoint, OutlineSection
+from assistant.display import escape_markdown, format_date
 from assistant.types import Citation
 from ingest.types import DocumentMeta
 
@@ -41,7 +42,6 @@ _MODE = {
     "generative": "Chế độ: diễn đạt lại, đã kiểm tra căn cứ / Mode: rewritten, support-checked",
 }
 _QUESTION = "Chọn phương án đúng điền vào chỗ trống"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 _MAX_MARKDOWN_LEVEL = 6
 _MAX_DOCX_LEVEL = 9
 
@@ -93,21 +93,16 @@ def write_docx(course: Course, path: Path) -> None:
 
 
 def _markdown_line(block: Block) -> str:
-    text = _escape(block.text) + (f" [{block.cite}]" if block.cite else "")
+    text = escape_markdown(block.text) + (f" [{block.cite}]" if block.cite else "")
     if block.kind == "heading":
         return f"\n{'#' * min(block.level, _MAX_MARKDOWN_LEVEL)} {text}\n"
     if block.kind == "numbered":
         return f"{block.label} {text}"
     if block.label:
-        text = f"**{_escape(block.label)}** {text}"
+        text = f"**{escape_markdown(block.label)}** {text}"
     if block.kind in ("bullet", "option"):
         return f"- {text}"
     return f"\n{text}\n"
-
-
-def _escape(text: str) -> str:
-    """Document text is data: a "*" or "#" in a regulation must not turn into Markdown."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 # --- the shared structure -------------------------------------------------------------------------
@@ -191,12 +186,6 @@ def _where(section: OutlineSection, citation: Citation) -> str:
 
 def _document_name(meta: DocumentMeta) -> str:
     """ "Hướng dẫn một số vấn đề … (06-HD/TW, 09/06/2025)"."""
-    details = ", ".join(part for part in (meta.number, _date(meta.date)) if part)
+    details = ", ".join(part for part in (meta.number, format_date(meta.date, "vi")) if part)
     title = meta.title or meta.source
     return f"{title} ({details})" if details else title
-
-
-def _date(iso: str) -> str:
-    """ISO dates the way Vietnamese documents print them (09/06/2025); partial dates as given."""
-    parts = iso.split("-")
-    return "/".join(reversed(parts)) if len(parts) == 3 else iso

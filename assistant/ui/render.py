@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote as url_quote
 
+from assistant.display import escape_markdown, format_date
 from assistant.types import AnswerResult, Citation, Passage
 from assistant.ui.labels import kind_label, t
 from ingest.types import DocumentMeta, year_of
@@ -26,19 +27,9 @@ from ingest.types import DocumentMeta, year_of
 CONTEXT_CHARS = 300  # neighbouring text shown on each side of a cited passage
 CLOSEST_SHOWN = 3  # passages shown instead of an answer when the assistant refuses
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
-_LIST_START = re.compile(r"^(\s*\d*)([.)+-])")  # "4. Điều 5" must not become a numbered list
 
 
 # --- small shared pieces --------------------------------------------------------------------
-def format_date(date: str, language: str) -> str:
-    """Vietnamese readers expect day/month/year; ISO stays for English and for partial dates."""
-    if language != "en" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        year, month, day = date.split("-")
-        return f"{day}/{month}/{year}"
-    return date
-
-
 def document_label(passage: Passage, language: str) -> str:
     """How a document is named in one line: kind, number, date, then the title if it adds anything."""
     head = " ".join(part for part in (kind_label(passage.kind, language), passage.number) if part)
@@ -56,11 +47,6 @@ def section_path(section: str) -> str:
 def document_url(passage: Passage, language: str) -> str:
     """Relative link, so the app keeps working behind a reverse proxy that adds a path prefix."""
     return f"doc/{url_quote(passage.source)}?start={passage.start}&end={passage.end}&lang={language}#passage"
-
-
-def escape_markdown(text: str) -> str:
-    """Document text as literal Markdown: legal numbering and brackets must not become markup."""
-    return _LIST_START.sub(r"\1\\\2", _MARKDOWN_SPECIAL.sub(r"\\\1", text), count=1)
 
 
 def _cite_id(turn: int, n: int) -> str:
