@@ -20,7 +20,7 @@ import ingest  # noqa: F401  - offline mode first
 from assistant.chain import Assistant
 from bench import machine
 from eval.metrics import percentile
-from eval.runner import load_questions
+from eval.records import load_questions
 from ingest.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.llm import Generator, OpenAICompatibleGenerator
+from eval.records import load_questions, read_results
 
 URL_ENV = "PARTYDOCS_JUDGE_URL"
 MODEL_ENV = "PARTYDOCS_JUDGE_MODEL"
@@ -73,10 +74,6 @@ def accuracy_by(verdicts: Mapping[str, bool | None], questions: Sequence[Mapping
     return {name: sum(values) / len(values) for name, values in groups.items()}
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", type=Path, help="results.jsonl written by eval")
@@ -86,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.url:
         parser.error(f"the judge is off: pass --url or set {URL_ENV}")
-    questions = _read_jsonl(args.questions)
-    verdicts = judge(_read_jsonl(args.results), questions, OpenAICompatibleGenerator(args.url, args.model))
+    questions = load_questions(args.questions)
+    verdicts = judge(read_results(args.results), questions, OpenAICompatibleGenerator(args.url, args.model))
     with (args.results.parent / "judged.jsonl").open("w", encoding="utf-8") as handle:
         for qid, verdict in verdicts.items():
             handle.write(json.dumps({"id": qid, "correct": verdict}) + "\n")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -20,6 +19,7 @@ from tqdm import tqdm
 from assistant.support import support_fn
 from assistant.types import Mode
 from eval.pipelines import Pipeline, make_pipeline
+from eval.records import load_questions
 from eval.report import write_report
 from ingest.embedder import Embedder
 from ingest.service import ingest_collection
@@ -37,22 +37,6 @@ def collection_settings(settings: Settings, collection: Path) -> Settings:
     resolved = collection.resolve()
     key = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
     return settings.model_copy(update={"collection_path": resolved, "data_dir": settings.data_dir / "eval" / key})
-
-
-def load_questions(path: Path) -> list[dict[str, Any]]:
-    """Question records from JSONL, NFC-normalised so they compare equal to the indexed text."""
-    questions = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        record = json.loads(unicodedata.normalize("NFC", line))
-        if "id" not in record or "question" not in record:
-            raise ValueError(f"{path}:{n}: a question needs 'id' and 'question'")
-        questions.append(record)
-    ids = [q["id"] for q in questions]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{path}: question ids must be unique")
-    return questions
 
 
 def run_questions(pipeline: Pipeline, questions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -73,10 +57,6 @@ def write_results(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def read_results(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def run_eval(

@@ -15,8 +15,9 @@ import pytest
 
 from eval.judge import accuracy_by, judge
 from eval.metrics import gold_hit_rank, hit_at_k, mrr_at_k, percentile, record_latency_ms, refusal_precision_recall
+from eval.records import read_results
 from eval.report import fmt
-from eval.runner import collection_settings, read_results, run_eval
+from eval.runner import collection_settings, run_eval
 from ingest.embedder import Embedder
 from ingest.settings import Settings
 
