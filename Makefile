@@ -31,7 +31,8 @@ $(LLAMA): $(STAMP)
 setup: $(STAMP)
 	$(BIN)/python app.py setup
 
-generator: $(LLAMA) setup
+# `setup --generator` also sets up the embedding model.
+generator: $(LLAMA)
 	$(BIN)/python app.py setup --generator
 
 # The UI test drives Debian's Chromium (browser downloads do not work here).
