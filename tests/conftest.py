@@ -56,6 +56,17 @@ def make_settings(tmp: Path, collection: Path, **overrides: object) -> Settings:
     return Settings(collection_path=collection, data_dir=tmp / "data", **overrides)
 
 
+def copy_of_index(index_of: Settings, tmp: Path, sources: tuple[str, ...]) -> Settings:
+    """Settings over fresh copies of ``sources`` and a private copy of ``index_of``'s index.
+
+    The copy (Chroma store and keyword index) lets a test start from an index the session already
+    embedded; the next ingest then embeds only what ``sources`` add and prunes what they drop.
+    """
+    settings = make_settings(tmp, make_collection(tmp / "corpus", sources))
+    shutil.copytree(index_of.data_dir, settings.data_dir)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """One real EmbeddingGemma for the whole session (loading costs ~10 s)."""

@@ -1,7 +1,8 @@
 """Course material on a real index of HD 06 and QĐ 294, the two documents the admission steps live in.
 
-The index is built once for the module (367 chunks, about 90 s of embedding on an idle 2-core
-machine: the session subset has no HD 06); every test then reads the one course built from it.
+The index is built once for the module from a copy of the session subset's index, which already
+holds QĐ 294, so only HD 06's 109 chunks are embedded here instead of all 367 (the module setup went
+from ~160 s to ~80 s on a busy 2-core machine); every test then reads the one course built from it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from assistant.ui.course_tab import CourseCallbacks, build_course_tab, file_slug
 from ingest.embedder import Embedder
 from ingest.settings import Settings
 from ingest.vitokens import normalize
-from tests.conftest import make_collection, make_settings
+from tests.conftest import SUBSET, copy_of_index
 
 pytestmark = pytest.mark.slow
 
@@ -34,13 +35,22 @@ TOPIC = "quy trình kết nạp đảng viên"
 
 
 @pytest.fixture(scope="module")
-def course_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Settings]:
-    from ingest.service import ingest_collection
+def course_settings(
+    subset_settings: Settings, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> Iterator[Settings]:
+    """HD 06 and QĐ 294 over a copy of the subset's index: QĐ 294 is reused, the rest pruned."""
+    from ingest.service import collection_stats, ingest_collection, open_index
 
-    tmp = tmp_path_factory.mktemp("course")
-    settings = make_settings(tmp, make_collection(tmp / "corpus", (HD06, QD294)))
+    settings = copy_of_index(subset_settings, tmp_path_factory.mktemp("course"), (HD06, QD294))
     report = ingest_collection(settings, embedder=embedder)
     assert not report.failures, report.failures
+    stats = collection_stats(settings, open_index(settings, embedder)[1])
+    chunks = {d["source"]: d["chunks"] for d in stats["documents"]}
+    assert set(chunks) == {HD06, QD294}, "the subset's other documents must be pruned"
+    assert report.files_unchanged == 1 and report.files_updated == 1  # QĐ 294 is not even re-read
+    assert report.chunks_embedded == chunks[HD06] > 0  # only HD 06 is embedded
+    assert report.files_removed == len(SUBSET) - 1 and report.chunks_deleted > 0
+    assert stats["total_chunks"] == sum(chunks.values())
     yield settings
 
 
