@@ -70,11 +70,14 @@ class HybridRetriever:
         if "dense" in self.use:
             rankings.append(self._dense(vector, where))
             weights.append(1.0)
+        # Segmented once, shared by keyword search and the mention boost.
+        keywords = "keyword" in self.use or request.boost_ids
+        tokens = segment(" ".join((request.query, *request.keyword_terms))) if keywords else []
         if "keyword" in self.use:
-            rankings.append(self._keyword(request, where))
+            rankings.append(self._keyword(tokens, where))
             weights.append(request.keyword_weight)
         if request.boost_ids:
-            rankings.append(self._boosted(request))
+            rankings.append(self._boosted(tokens, request.boost_ids))
             weights.append(BOOST_WEIGHT)
         fused = reciprocal_rank_fusion(rankings, weights=weights)[: request.k]
         return self._passages(fused, vector)
@@ -83,16 +86,14 @@ class HybridRetriever:
         got = self.index.chunks.query(query_embeddings=[vector], n_results=CANDIDATES, where=where, include=[])
         return list(got["ids"][0])
 
-    def _keyword(self, request: SearchRequest, where: dict[str, Any] | None) -> list[str]:
-        tokens = segment(" ".join((request.query, *request.keyword_terms)))
+    def _keyword(self, tokens: list[str], where: dict[str, Any] | None) -> list[str]:
         allowed = self._allowed_ids(where) if where else None
         return [chunk_id for chunk_id, _ in self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)]
 
-    def _boosted(self, request: SearchRequest) -> list[str]:
+    def _boosted(self, tokens: list[str], boost_ids: frozenset[str]) -> list[str]:
         """The boosted passages, best keyword match first, then the rest in a stable order."""
-        tokens = segment(" ".join((request.query, *request.keyword_terms)))
-        ranked = [chunk_id for chunk_id, _ in self.keyword.search(tokens, k=CANDIDATES, allowed_ids=request.boost_ids)]
-        return ranked + sorted(request.boost_ids - set(ranked))
+        ranked = [chunk_id for chunk_id, _ in self.keyword.search(tokens, k=CANDIDATES, allowed_ids=boost_ids)]
+        return ranked + sorted(boost_ids - set(ranked))
 
     def _allowed_ids(self, where: dict[str, Any]) -> set[str]:
         return set(self.index.chunks.get(where=where, include=[])["ids"])
