@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 import ingest  # noqa: F401  - offline mode before any model library loads
 from ingest.embedder import Embedder
 from ingest.settings import Settings
+from ingest.types import IngestReport
 
 CORPUS = Settings().collection_path
 
@@ -75,7 +77,30 @@ def embedder() -> Embedder:
 
 @pytest.fixture
 def tiny_settings(tmp_path: Path) -> Settings:
+    """TINY with an empty index, for tests that ingest from scratch."""
     return make_settings(tmp_path, make_collection(tmp_path / "corpus", TINY))
+
+
+@dataclass(frozen=True)
+class Ingested:
+    settings: Settings
+    report: IngestReport
+
+
+@pytest.fixture(scope="session")
+def tiny_ingested(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Ingested:
+    """TINY, ingested from scratch once per session. Read it only; ``tiny_index`` is the writable copy."""
+    from ingest.service import ingest_collection
+
+    tmp = tmp_path_factory.mktemp("tiny")
+    settings = make_settings(tmp, make_collection(tmp / "corpus", TINY))
+    return Ingested(settings, ingest_collection(settings, embedder=embedder))
+
+
+@pytest.fixture
+def tiny_index(tmp_path: Path, tiny_ingested: Ingested) -> Settings:
+    """A test's own copy of the ingested TINY index, over its own writable copies of the documents."""
+    return copy_of_index(tiny_ingested.settings, tmp_path, TINY)
 
 
 @pytest.fixture(scope="session")

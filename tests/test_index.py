@@ -15,31 +15,32 @@ from ingest.index import ChunkIndex, IndexMismatchError
 from ingest.pipeline import Ingestor
 from ingest.service import collection_stats, open_index
 from ingest.settings import Settings
-from tests.conftest import TINY
+from tests.conftest import TINY, Ingested
 
 
 def _ingestor(settings: Settings, embedder: Embedder) -> Ingestor:
     return Ingestor(settings, *open_index(settings, embedder))
 
 
-def test_reingest_of_unchanged_collection_embeds_nothing(tiny_settings: Settings, embedder: Embedder) -> None:
-    first = _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
+def test_reingest_of_unchanged_collection_embeds_nothing(
+    tiny_ingested: Ingested, tiny_index: Settings, embedder: Embedder
+) -> None:
+    first = tiny_ingested.report  # the session's from-scratch ingest that tiny_index copies
     assert first.files_updated == 2 and first.chunks_embedded > 0 and not first.failures
 
-    again = _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
+    again = _ingestor(tiny_index, embedder).ingest_folder(tiny_index.collection_path)
     assert again.files_unchanged == 2
     assert again.chunks_embedded == 0 and again.files_updated == 0
     assert again.seconds < 5
 
 
-def test_changed_file_replaces_only_what_changed(tiny_settings: Settings, embedder: Embedder) -> None:
-    ingestor = _ingestor(tiny_settings, embedder)
-    ingestor.ingest_folder(tiny_settings.collection_path)
+def test_changed_file_replaces_only_what_changed(tiny_index: Settings, embedder: Embedder) -> None:
+    ingestor = _ingestor(tiny_index, embedder)
     before = ingestor.index.records()[TINY[1]]
 
-    path = tiny_settings.collection_path / TINY[1]
+    path = tiny_index.collection_path / TINY[1]
     path.write_text(path.read_text(encoding="utf-8") + "\n\nĐoạn mới về số dư cấp ủy viên khi bầu cử.\n", "utf-8")
-    report = ingestor.ingest_folder(tiny_settings.collection_path)
+    report = ingestor.ingest_folder(tiny_index.collection_path)
 
     after = ingestor.index.records()[TINY[1]]
     assert report.files_updated == 1 and report.files_unchanged == 1
@@ -50,32 +51,33 @@ def test_changed_file_replaces_only_what_changed(tiny_settings: Settings, embedd
     assert stored == set(after.chunk_ids), "stale chunks of the old version must be gone"
 
 
-def test_removed_file_loses_its_chunks(tiny_settings: Settings, embedder: Embedder) -> None:
-    ingestor = _ingestor(tiny_settings, embedder)
-    ingestor.ingest_folder(tiny_settings.collection_path)
-    (tiny_settings.collection_path / TINY[0]).unlink()
+def test_removed_file_loses_its_chunks(tiny_index: Settings, embedder: Embedder) -> None:
+    ingestor = _ingestor(tiny_index, embedder)
+    assert ingestor.index.chunks.get(where={"source": TINY[0]}, include=[])["ids"]
+    (tiny_index.collection_path / TINY[0]).unlink()
 
-    report = ingestor.ingest_folder(tiny_settings.collection_path)
+    report = ingestor.ingest_folder(tiny_index.collection_path)
 
     assert report.files_removed == 1 and report.chunks_deleted > 0
     assert ingestor.index.chunks.get(where={"source": TINY[0]}, include=[])["ids"] == []
     assert TINY[0] not in ingestor.index.records()
 
 
-def test_bad_file_is_reported_and_skipped(tiny_settings: Settings, embedder: Embedder) -> None:
-    (tiny_settings.collection_path / "official" / "hong.pdf").write_bytes(b"%PDF-1.7 this is not a pdf")
-    (tiny_settings.collection_path / "rong.txt").write_text("   \n", "utf-8")
+def test_bad_file_is_reported_and_skipped(tiny_index: Settings, embedder: Embedder) -> None:
+    (tiny_index.collection_path / "official" / "hong.pdf").write_bytes(b"%PDF-1.7 this is not a pdf")
+    (tiny_index.collection_path / "rong.txt").write_text("   \n", "utf-8")
 
-    report = _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
+    report = _ingestor(tiny_index, embedder).ingest_folder(tiny_index.collection_path)
 
     failed = {f.source: f.reason for f in report.failures}
     assert set(failed) == {"official/hong.pdf", "rong.txt"}
     assert all(reason for reason in failed.values())
-    stats = collection_stats(tiny_settings, open_index(tiny_settings, embedder)[1])
+    assert report.files_unchanged == 2 and report.chunks_embedded == 0  # the good files were already indexed
+    stats = collection_stats(tiny_index, open_index(tiny_index, embedder)[1])
     assert {d["source"] for d in stats["documents"]} == set(TINY)
     assert {f["source"] for f in stats["failures"]} == set(failed)
     # A second run does not retry an unchanged bad file but still reports it.
-    again = _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
+    again = _ingestor(tiny_index, embedder).ingest_folder(tiny_index.collection_path)
     assert again.files_unchanged == 4 and {f.source for f in again.failures} == set(failed)
 
 
@@ -85,9 +87,9 @@ def test_index_built_by_another_model_is_refused(tiny_settings: Settings, embedd
         ChunkIndex(tiny_settings, "another-model:0000")
 
 
-def test_stats_lists_metadata_and_chunk_counts(tiny_settings: Settings, embedder: Embedder) -> None:
-    _ingestor(tiny_settings, embedder).ingest_folder(tiny_settings.collection_path)
-    stats = collection_stats(tiny_settings, open_index(tiny_settings, embedder)[1])
+def test_stats_lists_metadata_and_chunk_counts(tiny_ingested: Ingested, embedder: Embedder) -> None:
+    settings = tiny_ingested.settings  # stats only read the index, so the shared one will do
+    stats = collection_stats(settings, open_index(settings, embedder)[1])
     docs = {d["source"]: d for d in stats["documents"]}
     hd37 = docs[TINY[0]]
     assert hd37["number"] == "37-HD/BTGDVTW" and hd37["kind"] == "Hướng dẫn" and hd37["date"] == "2025-11-19"
@@ -134,16 +136,15 @@ def test_same_code_works_against_a_chroma_server(tmp_path: Path, tiny_settings: 
     assert hits["metadatas"][0][0]["source"] == TINY[0]
 
 
-def test_keyword_index_resegments_tokens_from_an_older_tokenizer(tiny_settings: Settings, embedder: Embedder) -> None:
+def test_keyword_index_resegments_tokens_from_an_older_tokenizer(tiny_index: Settings, embedder: Embedder) -> None:
     from ingest.keyword_sync import sync_keyword_index
     from ingest.vitokens import segment
 
-    ingestor = _ingestor(tiny_settings, embedder)
-    ingestor.ingest_folder(tiny_settings.collection_path)
+    ingestor = _ingestor(tiny_index, embedder)
     chunks = ingestor.index.chunks.get(where={"source": TINY[0]}, include=["metadatas", "documents"], limit=1)
     chunk_id, text = chunks["ids"][0], chunks["documents"][0]
     ingestor.index.chunks.update(ids=[chunk_id], metadatas=[{"tokens": "", "tokenizer": "0-old"}])
 
-    keyword = sync_keyword_index(tiny_settings, ingestor.index, force=True)
+    keyword = sync_keyword_index(tiny_index, ingestor.index, force=True)
 
     assert chunk_id in [hit for hit, _ in keyword.search(segment(text), k=3)]
