@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import ingest  # noqa: F401  - offline mode before any model library loads
+from assistant.support import SupportChecker, checker_for
 from ingest.embedder import Embedder
 from ingest.settings import Settings
 from ingest.types import IngestReport
@@ -73,6 +74,12 @@ def copy_of_index(index_of: Settings, tmp: Path, sources: tuple[str, ...]) -> Se
 def embedder() -> Embedder:
     """One real EmbeddingGemma for the whole session (loading costs ~10 s)."""
     return Embedder(Settings())
+
+
+@pytest.fixture(scope="session")
+def checker(embedder: Embedder) -> SupportChecker:
+    """The support judge production uses with this embedder (one per process, with its cache)."""
+    return checker_for(embedder)
 
 
 @pytest.fixture

@@ -94,11 +94,6 @@ def test_ordinary_regulation_text_is_not_mistaken_for_an_injection() -> None:
 # --- the post-check on hand-written drafts (real embedder, no LLM) ------------------------------
 
 
-@pytest.fixture(scope="module")
-def checker(embedder: Embedder) -> SupportChecker:
-    return SupportChecker(embedder)
-
-
 @pytest.mark.slow
 def test_invented_numbers_are_flagged_and_supported_sentences_kept(checker: SupportChecker) -> None:
     passages = [passage(DUES, "31.1"), passage(ADMISSION, "4.1")]

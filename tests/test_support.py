@@ -14,6 +14,7 @@ import pytest
 from assistant.support import (
     SupportChecker,
     best_supporting_sentence,
+    checker_for,
     is_supported,
     looks_vietnamese,
     numbers_in,
@@ -100,11 +101,6 @@ UNSUPPORTED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def checker(embedder: Embedder) -> SupportChecker:
-    return SupportChecker(embedder)
-
-
 @pytest.mark.slow
 def test_calibration_pairs_are_judged_as_labelled(checker: SupportChecker) -> None:
     verdicts = checker.check_many([(claim, [passage]) for claim, passage in SUPPORTED + UNSUPPORTED])
@@ -140,9 +136,19 @@ def test_verdict_names_the_supporting_passage_and_joint_support_counts(embedder:
 
 
 @pytest.mark.slow
-def test_checks_are_deterministic_and_cached(checker: SupportChecker) -> None:
+def test_checks_are_deterministic_and_cached(checker: SupportChecker, embedder: Embedder) -> None:
     pairs = [(claim, [passage]) for claim, passage in SUPPORTED[:5]]
     assert checker.check_many(pairs) == checker.check_many(pairs)
+    # The fixture is production's per-process checker, so is_supported shares its cache...
+    assert checker is checker_for(embedder)
+    # ...and cached vectors give the verdicts a checker with an empty cache computes afresh. Cosines
+    # differ in the third decimal (bf16 results depend a little on what else shares the batch).
+    fresh = SupportChecker(embedder).check_many(pairs)
+    cached = checker.check_many(pairs)
+    assert [(v.supported, v.passage, v.missing_numbers) for v in fresh] == [
+        (v.supported, v.passage, v.missing_numbers) for v in cached
+    ]
+    assert [v.cosine for v in fresh] == pytest.approx([v.cosine for v in cached], abs=0.01)
 
 
 def test_sentences_keep_their_citation_markers_and_abbreviations() -> None:
