@@ -25,9 +25,10 @@ def test_setup_produced_verified_models() -> None:
     settings = Settings()
     assert is_verified(settings.embedding_model_dir, EMBEDDING)
     assert require_verified(settings.embedding_model_dir, EMBEDDING) == settings.embedding_model_dir
-    if settings.generator_model_file.exists():
-        assert is_verified(settings.generator_model_file, GENERATOR)
-        assert settings.generator_model_file.stat().st_size == GENERATOR.size
+    # `make test` always sets up the generator, so a missing one is a failure, not a pass.
+    assert settings.generator_model_file.exists(), f"missing {settings.generator_model_file}: run `make generator`"
+    assert is_verified(settings.generator_model_file, GENERATOR)
+    assert settings.generator_model_file.stat().st_size == GENERATOR.size
 
 
 def test_real_model_file_hash_matches_upstream() -> None:

@@ -8,7 +8,6 @@ the guard, so a library that phones home on load would be caught too.
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
 import pytest
 
@@ -45,7 +44,7 @@ def test_ingest_and_query_open_no_connection(tiny_settings: Settings, no_network
     assert no_network == [], f"connections attempted: {no_network}"
 
 
-def test_guard_really_catches_a_connection(no_network: list[object], tmp_path: Path) -> None:
+def test_guard_really_catches_a_connection(no_network: list[object]) -> None:
     """Without this, a guard that silently failed to patch would make the test above vacuous."""
     with pytest.raises(OSError), socket.socket() as sock:
         sock.connect(("127.0.0.1", 9))
