@@ -27,8 +27,6 @@ from ingest.settings import Settings
 from ingest.vitokens import normalize
 from tests.conftest import SUBSET, copy_of_index
 
-pytestmark = pytest.mark.slow
-
 HD06 = "official/hd-06-2025-thi-hanh-dieu-le.pdf"
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 TOPIC = "quy trình kết nạp đảng viên"

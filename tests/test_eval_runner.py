@@ -134,7 +134,6 @@ def eval_out(subset_settings: Settings, embedder: Embedder, tmp_path_factory: py
     return out
 
 
-@pytest.mark.slow
 def test_one_record_per_question_in_ask_json_shape(eval_out: Path) -> None:
     for pipeline in PIPELINES:
         records = read_results(eval_out / pipeline / "results.jsonl")
@@ -146,7 +145,6 @@ def test_one_record_per_question_in_ask_json_shape(eval_out: Path) -> None:
     assert followup["rewritten_query"] != followup["question"]  # the history reached the chain
 
 
-@pytest.mark.slow
 def test_report_files_and_plots_exist(eval_out: Path) -> None:
     for name in ("report.md", "report.html", "compare.png", *(f"{p}.png" for p in PIPELINES)):
         path = eval_out / name
@@ -157,7 +155,6 @@ def test_report_files_and_plots_exist(eval_out: Path) -> None:
     assert 'src="compare.png"' in html and "Failures" in html
 
 
-@pytest.mark.slow
 def test_report_numbers_match_results(eval_out: Path) -> None:
     markdown = (eval_out / "report.md").read_text(encoding="utf-8")
     compared = {row["pipeline"]: row for row in markdown_table_after(markdown, "## Pipelines compared")}

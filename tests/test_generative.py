@@ -94,7 +94,6 @@ def test_ordinary_regulation_text_is_not_mistaken_for_an_injection() -> None:
 # --- the post-check on hand-written drafts (real embedder, no LLM) ------------------------------
 
 
-@pytest.mark.slow
 def test_invented_numbers_are_flagged_and_supported_sentences_kept(checker: SupportChecker) -> None:
     passages = [passage(DUES, "31.1"), passage(ADMISSION, "4.1")]
     draft = (
@@ -108,7 +107,6 @@ def test_invented_numbers_are_flagged_and_supported_sentences_kept(checker: Supp
     assert checked.citations[0].quote == DUES
 
 
-@pytest.mark.slow
 def test_missing_or_wrong_markers_are_recited_to_the_supporting_passage(checker: SupportChecker) -> None:
     passages = [passage(DUES, "31.1"), passage(ADMISSION, "4.1")]
     draft = (
@@ -123,7 +121,6 @@ def test_missing_or_wrong_markers_are_recited_to_the_supporting_passage(checker:
     assert [(c.n, c.quote[:30]) for c in checked.citations] == [(2, "Trong thời hạn 30 ngày làm việ")]
 
 
-@pytest.mark.slow
 def test_english_answers_show_a_copied_vietnamese_sentence_as_a_quotation(checker: SupportChecker) -> None:
     english = "The cell must hold the admission ceremony within 30 working days of receiving the admission decision"
     draft = f"Chi bộ phải tổ chức lễ kết nạp trong 30 ngày làm việc [1]. {english} [1]."
@@ -134,7 +131,6 @@ def test_english_answers_show_a_copied_vietnamese_sentence_as_a_quotation(checke
     ]
 
 
-@pytest.mark.slow
 def test_the_models_refusal_line_is_not_a_claim(checker: SupportChecker) -> None:
     checked = check_cited_text(REFUSAL["vi"], [passage(DUES, "31.1")], {1: DUES}, checker)
     assert checked.sentences == [] and checked.flagged == []
@@ -232,7 +228,6 @@ def test_status_and_factory_follow_the_configured_url(chat_server: str) -> None:
     assert make_generator(down) == (None, reason)
 
 
-@pytest.mark.slow
 def test_answer_pipeline_over_http_streams_then_drops_the_invented_sentence(
     chat_server: str, embedder: Embedder
 ) -> None:

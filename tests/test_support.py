@@ -101,7 +101,6 @@ UNSUPPORTED = [
 ]
 
 
-@pytest.mark.slow
 def test_calibration_pairs_are_judged_as_labelled(checker: SupportChecker) -> None:
     verdicts = checker.check_many([(claim, [passage]) for claim, passage in SUPPORTED + UNSUPPORTED])
     wrong = [
@@ -114,7 +113,6 @@ def test_calibration_pairs_are_judged_as_labelled(checker: SupportChecker) -> No
     assert not wrong, wrong
 
 
-@pytest.mark.slow
 def test_a_number_missing_from_the_passage_makes_a_faithful_sentence_unsupported(embedder: Embedder) -> None:
     faithful = is_supported("Chi bộ phải tổ chức lễ kết nạp trong 30 ngày làm việc.", [ADMISSION], embedder)
     altered = is_supported("Chi bộ phải tổ chức lễ kết nạp trong 60 ngày làm việc.", [ADMISSION], embedder)
@@ -124,7 +122,6 @@ def test_a_number_missing_from_the_passage_makes_a_faithful_sentence_unsupported
     assert not percent.supported and percent.missing_numbers == ("10%",)
 
 
-@pytest.mark.slow
 def test_verdict_names_the_supporting_passage_and_joint_support_counts(embedder: Embedder) -> None:
     verdict = is_supported("Cấp Trung ương phải trả lời chậm nhất 90 ngày làm việc.", [DUES, REPLY], embedder)
     assert verdict.supported and verdict.passage == 1
@@ -135,7 +132,6 @@ def test_verdict_names_the_supporting_passage_and_joint_support_counts(embedder:
     assert not judge(claim, [ADMISSION])
 
 
-@pytest.mark.slow
 def test_checks_are_deterministic_and_cached(checker: SupportChecker, embedder: Embedder) -> None:
     pairs = [(claim, [passage]) for claim, passage in SUPPORTED[:5]]
     assert checker.check_many(pairs) == checker.check_many(pairs)

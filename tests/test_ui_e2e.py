@@ -92,7 +92,6 @@ def test_non_loopback_bind_needs_a_login() -> None:
     check_bind(UISettings(host="::1"))
 
 
-@pytest.mark.slow
 def test_document_route_honours_the_login(assistant: Assistant, ui_settings: Settings) -> None:
     ui = UISettings(host="0.0.0.0", username="chi-bo", password="mật-khẩu")
     client = TestClient(create_server(assistant, ui_settings.model_copy(update={"ui": ui})))
@@ -104,7 +103,6 @@ def test_document_route_honours_the_login(assistant: Assistant, ui_settings: Set
     assert client.get("/doc/khong-co.md").status_code == 404
 
 
-@pytest.mark.slow
 def test_bad_uploads_are_explained_and_change_nothing(
     assistant: Assistant, ui_settings: Settings, tmp_path: Path
 ) -> None:
@@ -122,7 +120,6 @@ def test_bad_uploads_are_explained_and_change_nothing(
     assert not any(ui_settings.uploads_path.glob("*"))
 
 
-@pytest.mark.slow
 @pytest.mark.browser
 def test_ask_cite_follow_up_and_upload_offline(app_url: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
