@@ -93,7 +93,7 @@ def write_docx(course: Course, path: Path) -> None:
 
 
 def _markdown_line(block: Block) -> str:
-    text = escape_markdown(block.text) + (f" [{block.cite}]" if block.cite else "")
+    text = escape_markdown(block.text, block_start=block.kind != "heading") + (f" [{block.cite}]" if block.cite else "")
     if block.kind == "heading":
         return f"\n{'#' * min(block.level, _MAX_MARKDOWN_LEVEL)} {text}\n"
     if block.kind == "numbered":

@@ -8,9 +8,14 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 _LIST_START = re.compile(r"^(\s*\d*)([.)+-])")  # "4. Điều 5" must not become a numbered list
 
 
-def escape_markdown(text: str) -> str:
-    """Document text as literal Markdown: legal numbering and brackets must not become markup."""
-    return _LIST_START.sub(r"\1\\\2", _MARKDOWN_SPECIAL.sub(r"\\\1", text), count=1)
+def escape_markdown(text: str, block_start: bool = True) -> str:
+    """Document text as literal Markdown: legal numbering and brackets must not become markup.
+
+    ``block_start=False`` for text that cannot open a list (a heading's, after its "#"s), so
+    "3. Thủ tục …" stays readable in the file.
+    """
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _LIST_START.sub(r"\1\\\2", escaped, count=1) if block_start else escaped
 
 
 def format_date(date: str, language: str) -> str:
