@@ -20,6 +20,7 @@ import pytest
 from assistant.chain import Assistant
 from assistant.course import BLANK, REWRITE_ABOVE_WORDS, Course, build_course
 from assistant.course_export import HEADINGS, course_markdown, write_course
+from assistant.llm import generator_status
 from assistant.support import checker_for
 from assistant.ui.course_tab import CourseCallbacks, build_course_tab, file_slug
 from ingest.embedder import Embedder
@@ -248,7 +249,7 @@ def test_tab_builds_the_same_course_and_both_downloads(
     assistant: Assistant, course_settings: Settings, course: Course
 ) -> None:
     with gr.Blocks(), gr.Tabs():
-        build_course_tab(assistant, course_settings)
+        build_course_tab(assistant, course_settings, generator_status(course_settings))
     status, preview, markdown, word = CourseCallbacks(assistant, course_settings).build(TOPIC, [], 10, "extractive")
     assert "10 câu hỏi" in status
     assert preview == course_markdown(course)  # seeded: the same topic gives the same course

@@ -260,6 +260,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     """The whole page; theme, CSS and the citation script are applied where it is served (server.py)."""
     calls = Callbacks(assistant, settings)
     lang = settings.ui.language
+    generator = generator_status(settings)  # one check for both tabs (a server check is an HTTP call)
     with gr.Blocks(title=t(lang, "title")) as demo:
         conversation = gr.State(Conversation())
         with gr.Row(elem_id="app-header"):
@@ -297,7 +298,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                         new_chat = gr.Button(t(lang, "new_chat"), size="sm", elem_id="new-chat")
                         export = gr.DownloadButton(t(lang, "export"), size="sm", interactive=False, elem_id="export")
                     with gr.Accordion(t(lang, "options"), open=False) as options:
-                        mode = gr.Radio(value="extractive", **mode_props(lang, *generator_status(settings)))
+                        mode = gr.Radio(value="extractive", **mode_props(lang, *generator))
                         with gr.Row():
                             documents = gr.Dropdown(label=t(lang, "filter_documents"), multiselect=True, scale=2)
                             kinds = gr.Dropdown(label=t(lang, "filter_kinds"), multiselect=True)
@@ -325,7 +326,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                     column_widths=["32%", "11%", "9%", "9%", "8%", "9%", "22%"],
                     elem_id="library-table",
                 )
-            build_course_tab(assistant, settings)  # bilingual labels of its own; not re-labelled by the switch
+            # The course tab has bilingual labels of its own; the language switch does not re-label it.
+            build_course_tab(assistant, settings, generator)
 
         library_outputs = [summary, table, documents, kinds, years]
         demo.load(calls.library, inputs=[language], outputs=library_outputs)

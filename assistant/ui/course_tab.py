@@ -19,7 +19,6 @@ import gradio as gr
 from assistant.chain import Assistant
 from assistant.course import build_course
 from assistant.course_export import course_markdown, write_course
-from assistant.llm import generator_status
 from assistant.types import Mode
 from assistant.ui.render import document_choices
 from ingest.settings import Settings
@@ -92,10 +91,11 @@ def file_slug(topic: str, limit: int = 60) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit] or "chu-de"
 
 
-def build_course_tab(assistant: Assistant, settings: Settings) -> None:
-    """Add the tab to the enclosing ``gr.Tabs`` (call inside ``with gr.Tabs():``)."""
+def build_course_tab(assistant: Assistant, settings: Settings, generator: tuple[bool, str]) -> None:
+    """Add the tab to the enclosing ``gr.Tabs`` (call inside ``with gr.Tabs():``); ``generator`` is
+    ``generator_status``, checked once by the page that builds both tabs."""
     calls = CourseCallbacks(assistant, settings)
-    available, reason = generator_status(settings)
+    available, reason = generator
     with gr.Tab(LABELS["tab"], id="course") as tab:
         with gr.Row():
             topic = gr.Textbox(
