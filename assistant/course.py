@@ -213,6 +213,7 @@ class _Document:
         nodes = chunk_document(loaded, lambda _: 0, max_tokens=1, min_tokens=0)
         return [(tuple(n.section.split(PATH_SEPARATOR)), n.start, n.end) for n in nodes]
 
+    @cached_property
     def group_titles(self) -> dict[tuple[str, ...], str]:
         """Group key -> its heading's full first line ("3. Điều 4: Giới thiệu và kết nạp…")."""
         titles: dict[tuple[str, ...], str] = {}
@@ -350,7 +351,7 @@ def topic_queries(topic: str, terms: Sequence[str]) -> list[str]:
 
 
 def _contains(folded: str, term: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", folded) is not None
+    return _term_pattern(term).search(folded) is not None
 
 
 def group_key(path: Sequence[str]) -> tuple[str, ...]:
@@ -382,7 +383,7 @@ def _chosen_groups(
     for (source, top), weight in candidates:
         if source not in documents:
             documents[source] = _load(index, records[source].meta)
-        title = documents[source].group_titles().get(top, top[-1])
+        title = documents[source].group_titles.get(top, top[-1])
         match = max(lexical_score(_subject(query), title) for query in queries)
         scored.append((weight / best, match, (source, top)))
     ranked = sorted(scored, key=lambda item: -(item[0] + item[1]))
