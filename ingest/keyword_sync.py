@@ -26,16 +26,15 @@ def ids_fingerprint(ids: list[str]) -> str:
     return digest.hexdigest()[:32]
 
 
-def sync_keyword_index(settings: Settings, index: ChunkIndex, force: bool = False) -> KeywordIndex:
+def sync_keyword_index(settings: Settings, index: ChunkIndex) -> KeywordIndex:
     """Load the keyword index if it matches Chroma, otherwise rebuild and save it.
 
     Runs at every start and after every ingest, so the check reads ids only; the per-chunk token
     metadata is fetched just when a rebuild is needed.
     """
-    if not force:
-        loaded = KeywordIndex.load(settings.keyword_path)
-        if loaded and loaded[1] == ids_fingerprint(index.all_chunks(include=())["ids"]):
-            return loaded[0]
+    loaded = KeywordIndex.load(settings.keyword_path)
+    if loaded and loaded[1] == ids_fingerprint(index.all_chunks(include=())["ids"]):
+        return loaded[0]
     got = index.all_chunks(include=("metadatas",))
     tokens = [str(meta.get("tokens", "")).split() for meta in got["metadatas"]]
     stale = [i for i, meta in enumerate(got["metadatas"]) if meta.get("tokenizer") != TOKENIZER_VERSION]
