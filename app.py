@@ -18,7 +18,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
     settings = get_settings()
     print(f"Mô hình nhúng / embedding model: {ensure_embedding_model(settings)}")
     if args.generator:
+        from assistant.local_llm import smoke_test
+
         print(f"Mô hình sinh / generator model: {ensure_generator_model(settings)}")
+        print(f"Thử sinh / smoke generation: {smoke_test(settings)!r}")
     return 0
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.extractive import extractive_answer
-from assistant.generative import generate_answer
+from assistant.generative import GenerationEvent, generate_answer
 from assistant.glossary import detect_language, load_glossary
-from assistant.llm import Generator, make_generator
+from assistant.llm import Generator, GeneratorError, make_generator
 from assistant.references import DocRef, Resolution, mention_pattern, parse_references, resolve
 from assistant.retriever import HybridRetriever, SearchRequest
 from assistant.rewrite import rewrite_followup
@@ -33,6 +33,11 @@ from ingest.settings import Settings
 REFUSAL = {
     "vi": "Không tìm thấy trong bộ văn bản. Dưới đây là các đoạn gần nhất để anh/chị tự kiểm tra.",
     "en": "Not found in the collection. The closest passages are listed below for you to check.",
+}
+# The generator failed mid-answer (its process may have died): the user still gets the quoted answer.
+GENERATOR_FALLBACK = {
+    "vi": "⚠ Mô hình sinh gặp lỗi nên đây là câu trả lời trích dẫn nguyên văn. Lý do: {reason}",
+    "en": "⚠ The generator failed, so this is the extractive (verbatim) answer. Reason: {reason}",
 }
 
 
@@ -176,16 +181,16 @@ class Assistant:
             elif state.mode == "generative":
                 yield from self._generate(state, evidence, result)
             else:
-                text, result.citations = extractive_answer(
-                    state.rewritten,
-                    state.keyword_terms,
-                    evidence[: self.settings.retrieval.answer_passages],
-                    state.language,
-                )
-                result.answer = "\n".join([*state.notes, text])
+                self._extract(state, evidence, result)
             result.timings_ms["answer"] = _ms(started)
             result.timings_ms["total"] = sum(v for k, v in result.timings_ms.items() if k != "total")
             yield AnswerEvent(result=result)
+
+    def _extract(self, state: _State, evidence: list[Passage], result: AnswerResult) -> None:
+        text, result.citations = extractive_answer(
+            state.rewritten, state.keyword_terms, evidence[: self.settings.retrieval.answer_passages], state.language
+        )
+        result.answer = "\n".join([*result.notes, text])
 
     def generator(self) -> tuple[Generator | None, str]:
         """The generator, loaded on first use (a 1 GB model chat may never need) and then shared by
@@ -197,13 +202,25 @@ class Assistant:
         return self._generator, ""
 
     def _generate(self, state: _State, evidence: list[Passage], result: AnswerResult) -> Iterator[AnswerEvent]:
-        """Stream the model's draft, then keep only sentences the cited passages support."""
+        """Stream the model's draft, then keep only sentences the cited passages support.
+
+        A generator that fails mid-answer (its process killed, its server gone) does not fail the
+        question: the answer falls back to the extractive one, with a note saying why.
+        """
         generator, reason = self.generator()
         if generator is None:
             raise RuntimeError(reason)
         passages = evidence[: self.settings.retrieval.answer_passages]
         # The model never sees the history, so it gets the standalone query.
         events = generate_answer(state.rewritten, passages, result.language, generator, self.embedder, self.settings)
+        try:
+            yield from self._checked(events, state, result)
+        except GeneratorError as exc:
+            result.mode = "extractive"
+            result.notes = [*state.notes, GENERATOR_FALLBACK[result.language].format(reason=exc)]
+            self._extract(state, evidence, result)
+
+    def _checked(self, events: Iterator[GenerationEvent], state: _State, result: AnswerResult) -> Iterator[AnswerEvent]:
         for event in events:
             if event.result is None:
                 yield AnswerEvent(delta=event.delta)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from assistant.generative import check_cited_text, neutralise
 from assistant.glossary import Glossary, detect_language
-from assistant.llm import Generator
+from assistant.llm import Generator, GeneratorError
 from assistant.retriever import SearchRequest
 from assistant.support import (
     SupportChecker,
@@ -540,6 +540,7 @@ class _Rewriter:
     generator: Generator
     checker: SupportChecker
     temperature: float
+    notes: list[str]  # the course's notes: a generator failure is reported there, once
     flagged: list[str] = field(default_factory=list)  # rejected rewrites, for the trainer to see
 
     def shorten(self, point: KeyPoint, sentence: _Sentence) -> None:
@@ -549,7 +550,13 @@ class _Rewriter:
             return
         passage = sentence.passage
         messages = rewrite_messages(document_block(1, passage.number or passage.title, shown))
-        draft = "".join(self.generator.stream(messages, REWRITE_TOKENS, self.temperature))
+        try:
+            draft = "".join(self.generator.stream(messages, REWRITE_TOKENS, self.temperature))
+        except GeneratorError as exc:  # e.g. its process died: this point stays verbatim, the course goes on
+            note = f"Mô hình sinh gặp lỗi, giữ câu trích nguyên văn / generator failed, verbatim: {exc}"
+            if note not in self.notes:
+                self.notes.append(note)
+            return
         checked = check_cited_text(draft, [passage], {1: shown}, self.checker)
         self.flagged += checked.flagged
         text = " ".join(strip_citations(s) for s in checked.sentences)
@@ -574,7 +581,7 @@ def _rewriter(
         if generator is None:
             notes.append(f"Không có mô hình sinh, giữ câu trích nguyên văn / no generator, verbatim: {reason}")
             return None
-    return _Rewriter(generator, checker, assistant.settings.generator.temperature)
+    return _Rewriter(generator, checker, assistant.settings.generator.temperature, notes)
 
 
 # --- glossary --------------------------------------------------------------------------------------

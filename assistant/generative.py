@@ -257,10 +257,16 @@ def _fit_context(
     settings: Settings,
     max_tokens: int,
 ) -> dict[int, str]:
-    """Passages in rank order while they fit; the first that does not is cut at a sentence end."""
+    """Passages in rank order while they fit; the first that does not is cut at a sentence end.
+
+    Two bounds: the model's context, and ``prompt_passage_tokens``. Prompt processing is most of
+    the wait before the first token on a 2-core CPU, and the passages ranked below the first few
+    rarely hold what the answer needs, so the prompt carries only as many as that budget allows.
+    """
     frame = answer_messages(question, [], language)
     budget = settings.generator.context_tokens - max_tokens - _PROMPT_MARGIN_TOKENS
     budget -= sum(generator.count_tokens(m["content"]) for m in frame)
+    budget = min(budget, settings.generator.prompt_passage_tokens)
     fitted: dict[int, str] = {}
     for n, text in visible.items():
         cost = generator.count_tokens(_block(n, passages[n - 1], text))

@@ -1,10 +1,13 @@
 """Generation latency: time to first token and total time for cited answers on the real model.
 
-Usage:  python bench/generate.py [--max-tokens N]
+Usage:  python bench/generate.py [--max-tokens N] [--rounds N]
 
 Five questions (Vietnamese and English, one unanswerable) with fixed passages cut from the real
 QĐ 294 PDF, run through ``generate_answer`` exactly as the app does (neutralising, context fitting,
-streaming, support check). Results are appended to ``bench/results/generate.md`` with the machine,
+streaming, support check), through the generator the app uses (the local model starts and is
+primed before the timed answers, as a running app has it). To compare two versions, run this file
+from each checkout back to back on one machine and compare the median first-token lines. Results
+are appended to ``bench/results/generate.md`` with the machine, the build,
 the load average and the date: on a shared 2-core box the load changes the figures several-fold,
 so a number without them means nothing.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import sys
 import time
 import unicodedata
@@ -26,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ingest  # noqa: F401  - offline mode first
 from assistant.generative import GenerationResult, generate_answer
 from assistant.llm import Generator, make_generator
+from assistant.local_llm import LocalServerGenerator
 from assistant.types import Passage
 from bench import machine
 from ingest.embedder import Embedder
@@ -112,46 +117,67 @@ def run_case(
     return result, time.perf_counter() - started
 
 
+def run_all(
+    generator: Generator, embedder: Embedder, settings: Settings, max_tokens: int, rounds: int
+) -> tuple[list[str], list[float]]:
+    """Every case ``rounds`` times (cases interleaved, as users' questions are): table rows and first-token times."""
+    text = document_text(settings)
+    rows, firsts = [], []
+    for _ in range(rounds):
+        for case in CASES:
+            passages = passages_for(case, text)
+            result, total_s = run_case(case, passages, generator, embedder, settings, max_tokens)
+            tokens = generator.count_tokens(result.draft)
+            first_s = result.timings_ms.get("first_token", float("nan")) / 1000
+            decode_s = result.timings_ms.get("generate", 0.0) / 1000 - first_s
+            firsts.append(first_s)
+            rows.append(
+                f"| {case.name} | {case.language} | {sum(len(p.text) for p in passages)} | {first_s:.2f} | "
+                f"{total_s:.1f} | {tokens} | {tokens / decode_s if decode_s > 0 else float('nan'):.1f} | "
+                f"{result.timings_ms.get('check', 0.0):.0f} | {'yes' if result.refused else 'no'} | "
+                f"{len(result.flagged)} | {result.answer[:80].replace('|', '/')} |"
+            )
+            print(rows[-1], flush=True)
+    return rows, firsts
+
+
+def llama_build() -> str:
+    """The CMake flags the installed llama-cpp-python was built with (the Makefile records them)."""
+    flags = Path(sys.prefix, ".llama-cmake-args")
+    return flags.read_text().strip() if flags.is_file() else "unknown build"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-tokens", type=int, default=None, help="default: settings.generator.max_new_tokens")
+    parser.add_argument("--rounds", type=int, default=1, help="times each case runs (default 1)")
     args = parser.parse_args()
     settings = Settings()
     max_tokens = args.max_tokens or settings.generator.max_new_tokens
     machine_line = machine()
+    embedder = Embedder(settings)
+    embedder.model  # noqa: B018 - load outside the timed answers, as the running app has it loaded
+
     started = time.perf_counter()
     generator, reason = make_generator(settings)
     if generator is None:
         print(reason, file=sys.stderr)
         return 1
+    if isinstance(generator, LocalServerGenerator):
+        generator.ensure_running()  # start and prime the child outside the timed answers
     load_s = time.perf_counter() - started
-    embedder = Embedder(settings)
-    embedder.model  # noqa: B018 - load outside the timed answers, as the running app has it loaded
-    text = document_text(settings)
-
-    rows = []
-    for case in CASES:
-        passages = passages_for(case, text)
-        result, total_s = run_case(case, passages, generator, embedder, settings, max_tokens)
-        tokens = generator.count_tokens(result.draft)
-        first_s = result.timings_ms.get("first_token", float("nan")) / 1000
-        decode_s = result.timings_ms.get("generate", 0.0) / 1000 - first_s
-        rows.append(
-            f"| {case.name} | {case.language} | {sum(len(p.text) for p in passages)} | {first_s:.1f} | "
-            f"{total_s:.1f} | {tokens} | {tokens / decode_s if decode_s > 0 else float('nan'):.1f} | "
-            f"{result.timings_ms.get('check', 0.0):.0f} | {'yes' if result.refused else 'no'} | "
-            f"{len(result.flagged)} | {result.answer[:90].replace('|', '/')} |"
-        )
-        print(rows[-1], flush=True)
-
+    rows, firsts = run_all(generator, embedder, settings, max_tokens, args.rounds)
     header = (
         f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
-        f"Machine: {machine_line}, {os.getloadavg()[0]:.1f} at the end. Generator {generator.name}, "
+        f"Machine: {machine_line}, {os.getloadavg()[0]:.1f} at the end. llama-cpp-python build: `{llama_build()}`. "
         f"{settings.generator.threads} threads, n_ctx {settings.generator.context_tokens}, max_tokens {max_tokens}, "
-        f"temperature {settings.generator.temperature}. Model load {load_s:.1f} s.\n\n"
+        f"temperature {settings.generator.temperature}, "
+        f"{args.rounds} round(s). {generator.name} start {load_s:.1f} s.\n\n"
+        f"**Median first token {statistics.median(firsts):.2f} s over {len(firsts)} answers.**\n\n"
         "| case | lang | passage chars | first token s | total s | draft tokens | decode tok/s | check ms "
         "| refused | flagged | answer (start) |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
+    print(header)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as handle:
         if handle.tell() == 0:

@@ -74,6 +74,10 @@ class GeneratorSettings(BaseModel):
     max_new_tokens: int = 384
     temperature: float = 0.1
     threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
+    # Passage tokens a generative prompt may carry (within the context): each costs prompt time.
+    prompt_passage_tokens: int = 1200
+    # Loading the 1.1 GB model takes seconds idle; under load on 2 cores it has taken a minute.
+    start_timeout_s: float = 180.0
 
 
 class UISettings(BaseModel):

@@ -1,9 +1,10 @@
 """Generative answering: the post-check on hand-written drafts, the HTTP client against a real
 local server, and the real llama.cpp model on the guard cases (invented numbers, injection).
 
-``llama_cpp.server`` needs extra packages that are not installed, so the protocol test runs a small
-real HTTP server (stdlib, 127.0.0.1) that streams OpenAI-format SSE chunks; the client under test
-parses real sockets and real chunked bytes.
+The protocol tests run a small real HTTP server (stdlib, 127.0.0.1) that streams OpenAI-format SSE
+chunks with exact byte splits and failures no real model produces on demand; the client under test
+parses real sockets and real chunked bytes. The guard cases run the real model, in the child
+process the app uses (``assistant.local_llm``); its crash handling is tested in test_local_llm.py.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from assistant.generative import (
 )
 from assistant.llm import (
     GeneratorError,
-    LlamaCppGenerator,
     OpenAICompatibleGenerator,
     generator_status,
     make_generator,
 )
+from assistant.local_llm import LocalServerGenerator
 from assistant.support import SupportChecker
 from assistant.types import Passage
 from ingest.embedder import Embedder
@@ -145,6 +146,7 @@ class ScriptedChatServer(BaseHTTPRequestHandler):
     reply: ClassVar[str] = ""
     requests: ClassVar[list[dict[str, Any]]] = []
     fail: ClassVar[bool] = False
+    cut_off: ClassVar[bool] = False  # end the body before [DONE], as a server that dies mid-answer does
 
     def do_GET(self) -> None:
         self._send_json({"object": "list", "data": [{"id": "qwen-test", "object": "model"}]})
@@ -169,7 +171,8 @@ class ScriptedChatServer(BaseHTTPRequestHandler):
             self.wfile.write(payload[:-5])
             self.wfile.flush()
             self.wfile.write(payload[-5:])
-        self.wfile.write(b"data: [DONE]\n\n")
+        if not self.cut_off:
+            self.wfile.write(b"data: [DONE]\n\n")
 
     def _send_json(self, payload: dict[str, Any], status: int = 200) -> None:
         data = json.dumps(payload).encode()
@@ -187,6 +190,7 @@ class ScriptedChatServer(BaseHTTPRequestHandler):
 def chat_server() -> Iterator[str]:
     ScriptedChatServer.requests = []
     ScriptedChatServer.fail = False
+    ScriptedChatServer.cut_off = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedChatServer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -214,6 +218,15 @@ def test_client_accepts_a_url_ending_in_v1_and_reports_http_errors(chat_server: 
     ScriptedChatServer.fail = True
     with pytest.raises(GeneratorError, match="503"):
         list(client.stream([{"role": "user", "content": "x"}], max_tokens=5, temperature=0.0))
+
+
+def test_a_stream_cut_off_before_done_is_an_error_not_a_short_answer(chat_server: str) -> None:
+    ScriptedChatServer.reply = "Trong thời hạn 30 ngày làm việc"
+    ScriptedChatServer.cut_off = True
+    pieces: list[str] = []
+    with pytest.raises(GeneratorError, match=r"before \[DONE\]"):
+        pieces.extend(OpenAICompatibleGenerator(chat_server, "qwen-test").stream([], max_tokens=5, temperature=0.0))
+    assert "".join(pieces) == ScriptedChatServer.reply  # what did arrive was streamed, then the error
 
 
 def test_status_and_factory_follow_the_configured_url(chat_server: str) -> None:
@@ -250,21 +263,21 @@ def test_answer_pipeline_over_http_streams_then_drops_the_invented_sentence(
 
 
 @pytest.fixture(scope="module")
-def llama() -> LlamaCppGenerator:
+def llama() -> LocalServerGenerator:
     settings = Settings()
     generator, reason = make_generator(settings)
     assert not settings.generator.url, "the local generator is tested here, not a server"
-    assert isinstance(generator, LlamaCppGenerator), f"`make test` sets up the local generator: {reason}"
+    assert isinstance(generator, LocalServerGenerator), f"`make test` sets up the local generator: {reason}"
     return generator
 
 
-def ask(question: str, passages: list[Passage], language: str, llama: LlamaCppGenerator, embedder: Embedder):
+def ask(question: str, passages: list[Passage], language: str, llama: LocalServerGenerator, embedder: Embedder):
     return final(generate_answer(question, passages, language, llama, embedder, Settings(), max_tokens=MAX_TOKENS))
 
 
 @pytest.mark.generator
 def test_answerable_question_is_answered_from_the_passage_with_citation(
-    llama: LlamaCppGenerator, embedder: Embedder
+    llama: LocalServerGenerator, embedder: Embedder
 ) -> None:
     _, result = ask(QUESTION_ADMISSION, [passage(ADMISSION, "4.1")], "vi", llama, embedder)
     assert not result.refused, result
@@ -282,7 +295,7 @@ def test_answerable_question_is_answered_from_the_passage_with_citation(
     ],
 )
 def test_answers_missing_from_the_passages_are_not_invented(
-    question: str, passages: list[Passage], llama: LlamaCppGenerator, embedder: Embedder
+    question: str, passages: list[Passage], llama: LocalServerGenerator, embedder: Embedder
 ) -> None:
     _, result = ask(question, passages, "vi", llama, embedder)
     assert "%" not in result.answer and "phần trăm" not in result.answer
@@ -292,7 +305,7 @@ def test_answers_missing_from_the_passages_are_not_invented(
 
 
 @pytest.mark.generator
-def test_instructions_inside_a_passage_are_not_obeyed(llama: LlamaCppGenerator, embedder: Embedder) -> None:
+def test_instructions_inside_a_passage_are_not_obeyed(llama: LocalServerGenerator, embedder: Embedder) -> None:
     passages = [passage(INJECTED, "2.1"), passage(ADMISSION, "4.1")]
     streamed, result = ask(QUESTION_ADMISSION, passages, "vi", llama, embedder)
     assert "hacker" not in streamed.casefold() and "hacker" not in result.answer.casefold()

@@ -185,3 +185,46 @@ def test_ask_cite_follow_up_and_upload_offline(app_url: str, tmp_path: Path) -> 
     origin = f"{app_url}/"
     external = [url for url in requests if not url.startswith((origin, "data:", "blob:"))]
     assert requests and not external, f"requests left the app's origin: {external}"
+
+
+@pytest.mark.browser
+@pytest.mark.generator
+def test_a_generator_killed_mid_answer_leaves_the_page_up_and_answering(
+    app_url: str, assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill -9 of the model's process while an answer streams: a clear note, and the next question works."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.local_llm import LocalServerGenerator
+    from tests.test_local_llm import kill_after_first_piece
+
+    generator, reason = assistant.generator()
+    assert isinstance(generator, LocalServerGenerator), f"`make test` sets up the local generator: {reason}"
+    generator.ensure_running()
+    real_stream = LocalServerGenerator.stream
+    monkeypatch.setattr(
+        LocalServerGenerator,
+        "stream",
+        lambda self, *args, **kwargs: kill_after_first_piece(self, real_stream(self, *args, **kwargs)),
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="vi-VN")
+        page.goto(app_url)
+        page.get_by_text("Chế độ trả lời và bộ lọc").click()
+        page.get_by_label("Diễn đạt (mô hình sinh)").check()
+        question = page.locator("#question textarea")
+        chat = page.locator("#chatbot")
+        question.fill(QUESTION)
+        question.press("Enter")
+        expect(chat).to_contain_text("Mô hình sinh gặp lỗi", timeout=ANSWER_TIMEOUT_MS)
+        expect(chat).to_contain_text("SIGKILL")
+        expect(chat).to_contain_text("30 ngày")  # the extractive answer, quoted and cited
+        expect(chat.locator("a.cite-ref[href='#cite-0-1']").first).to_be_visible()
+
+        monkeypatch.undo()
+        question.fill(FOLLOW_UP)
+        question.press("Enter")
+        expect(chat.locator("a.cite-ref[href='#cite-1-1']").first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        assert generator.pid is not None  # restarted by the second question
+        browser.close()
