@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from assistant.injection import is_instruction
 from assistant.llm import Generator
 from assistant.support import (
     CITATION,
@@ -35,15 +36,6 @@ from ingest.embedder import Embedder
 from ingest.settings import Settings
 from prompts.answer import QUOTE_LEAD, REFUSAL, Language, answer_messages, document_block
 
-# Instruction-like sentences inside a document: they are addressed to a model, not to a reader.
-_INJECTION = re.compile(
-    r"(?:bỏ qua|phớt lờ|quên|lờ đi|không (?:cần )?(?:tuân theo|làm theo))\s+(?:\w+\s+){0,3}?"
-    r"(?:hướng dẫn|chỉ dẫn|chỉ thị|yêu cầu|quy tắc|mệnh lệnh|lệnh)"
-    r"|(?:ignore|disregard|forget|override)\s+(?:\w+\s+){0,3}?(?:instructions?|prompts?|rules|directions)"
-    r"|(?:từ bây giờ|bây giờ|từ nay)\s+bạn\s+(?:là|phải|hãy)|\byou are now\b|\bact as\b"
-    r"|system prompt|lời nhắc hệ thống|^\s*(?:system|assistant|user)\s*:",
-    re.IGNORECASE | re.MULTILINE,
-)
 # Tokens kept free for the chat template and the rules repeated after the question.
 _PROMPT_MARGIN_TOKENS = 48
 
@@ -94,7 +86,7 @@ def neutralise(text: str) -> tuple[str, list[str]]:
     kept: list[str] = []
     position = 0
     for start, end in sentence_spans(text):
-        if _INJECTION.search(text[start:end]):
+        if is_instruction(text[start:end]):
             kept.append(text[position:start])
             removed.append(text[start:end])
             position = end
