@@ -5,11 +5,15 @@ exact terms, numbers and document numbers ("30 ngày", "294-QĐ/TW") that embedd
 fuses ranks, not scores, so the two need no calibration against each other. Every fused passage
 then gets its cosine similarity to the query (from the stored vectors), because the refusal
 decision needs one comparable evidence score whichever search found the passage.
+
+Uploaded documents are searched like the collection, but where two passages score exactly the same
+(a re-uploaded copy of an official text, equal BM25 scores, equal fused ranks) the collection's
+passage goes first, and every passage says which of the two it comes from (``Passage.origin``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -24,6 +28,7 @@ from ingest.keyword_index import KeywordIndex
 from ingest.vitokens import segment
 
 CANDIDATES = 50  # per retriever, before fusion
+TIE_DECIMALS = 9  # scores equal to this many decimals are a tie (float sums differ in the last bits)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,13 @@ class HybridRetriever:
         self.keyword = keyword
         self.use = tuple(use)
         self._embed_query = lru_cache(maxsize=512)(self._embed_uncached)
+        # Built with the retriever, which ``Assistant.refresh`` rebuilds after every upload.
+        self.upload_ids = frozenset(
+            chunk_id
+            for record in index.records().values()
+            if record.origin == "upload"
+            for chunk_id in record.chunk_ids
+        )
 
     def _embed_uncached(self, query: str) -> np.ndarray:
         return self.embedder.embed_queries([query])[0]
@@ -79,20 +91,32 @@ class HybridRetriever:
         if request.boost_ids:
             rankings.append(self._boosted(tokens, request.boost_ids))
             weights.append(BOOST_WEIGHT)
-        fused = reciprocal_rank_fusion(rankings, weights=weights)[: request.k]
+        fused = self.collection_first(reciprocal_rank_fusion(rankings, weights=weights))[: request.k]
         return self._passages(fused, vector)
 
+    def collection_first(self, scored: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Best first; among equal scores the collection's chunks before uploads, else order kept."""
+        return sorted(scored, key=lambda item: (-round(item[1], TIE_DECIMALS), item[0] in self.upload_ids))
+
     def _dense(self, vector: np.ndarray, where: dict[str, Any] | None) -> list[str]:
-        got = self.index.chunks.query(query_embeddings=[vector], n_results=CANDIDATES, where=where, include=[])
-        return list(got["ids"][0])
+        got = self.index.chunks.query(
+            query_embeddings=[vector], n_results=CANDIDATES, where=where, include=["distances"]
+        )
+        distances = got["distances"][0] if got["distances"] else []
+        scored = zip(got["ids"][0], (-float(d) for d in distances), strict=True)
+        return [chunk_id for chunk_id, _ in self.collection_first(scored)]
 
     def _keyword(self, tokens: list[str], where: dict[str, Any] | None) -> list[str]:
         allowed = self._allowed_ids(where) if where else None
-        return [chunk_id for chunk_id, _ in self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)]
+        return self._keyword_ids(tokens, allowed)
+
+    def _keyword_ids(self, tokens: list[str], allowed: set[str] | frozenset[str] | None) -> list[str]:
+        scored = self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)
+        return [chunk_id for chunk_id, _ in self.collection_first(scored)]
 
     def _boosted(self, tokens: list[str], boost_ids: frozenset[str]) -> list[str]:
         """The boosted passages, best keyword match first, then the rest in a stable order."""
-        ranked = [chunk_id for chunk_id, _ in self.keyword.search(tokens, k=CANDIDATES, allowed_ids=boost_ids)]
+        ranked = self._keyword_ids(tokens, boost_ids)
         return ranked + sorted(boost_ids - set(ranked))
 
     def _allowed_ids(self, where: dict[str, Any]) -> set[str]:
@@ -113,7 +137,8 @@ class HybridRetriever:
         for chunk_id, fused_score in fused:
             meta, text, emb = rows[chunk_id]
             score = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
-            passages.append(Passage.from_chunk(chunk_id, meta, text, score, fused_score))
+            origin = "upload" if chunk_id in self.upload_ids else "collection"
+            passages.append(Passage.from_chunk(chunk_id, meta, text, score, fused_score, origin))
         return passages
 
 

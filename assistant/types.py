@@ -29,10 +29,18 @@ class Passage:
     end: int
     score: float  # cosine similarity to the query (0 when only keyword search found it)
     fused: float = 0.0  # reciprocal-rank-fusion score that ordered the list
+    # "upload" for a document a user added: a citation must not pass it off as the official collection.
+    origin: str = "collection"
 
     @classmethod
     def from_chunk(
-        cls, chunk_id: str, meta: Mapping[str, Any], text: str, score: float = 0.0, fused: float = 0.0
+        cls,
+        chunk_id: str,
+        meta: Mapping[str, Any],
+        text: str,
+        score: float = 0.0,
+        fused: float = 0.0,
+        origin: str = "collection",
     ) -> Passage:
         """A passage from a chunk as Chroma stores it (``ingest.index.chunk_metadata``)."""
         return cls(
@@ -48,6 +56,7 @@ class Passage:
             end=int(meta.get("end", 0)),
             score=score,
             fused=fused,
+            origin=origin,
         )
 
     def citation_fields(self) -> dict[str, Any]:
@@ -59,6 +68,7 @@ class Passage:
             "section": self.section,
             "text": self.text,
             "score": round(self.score, 4),
+            "origin": self.origin,
         }
 
 

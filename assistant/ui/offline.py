@@ -70,6 +70,7 @@ a.cite-ref:hover { background: #9b1c1c; color: #fff !important; }
 .cite-n { color: #9b1c1c; font-weight: 700; }
 .cite-doc { font-weight: 600; color: #1e293b; }
 .cite-score { color: #64748b; font-size: 12px; }
+.cite-upload { background: #fef3c7; color: #92400e; border-radius: 4px; padding: 0 6px; font-size: 12px; }
 .cite-section { font-size: 13px; color: #475569; padding: 0 10px 6px; }
 .cite-context { font-size: 15px; line-height: 1.65; padding: 8px 12px; margin: 0 10px; background: #fafaf9;
   border-left: 3px solid #e2e8f0; white-space: pre-wrap; overflow-wrap: anywhere; }

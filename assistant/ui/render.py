@@ -148,6 +148,8 @@ def citation_card(
     before, body, after = passage_context(document, passage)
     meta = html.escape(document_label(passage, language))
     extra = f' <span class="cite-score">{t(language, "score")} {passage.score:.2f}</span>' if score else ""
+    if passage.origin == "upload":  # a user's upload must never pass for an official text
+        extra = f' <span class="cite-upload">{t(language, "upload_badge")}</span>{extra}'
     section = (
         f'<div class="cite-section"><b>{t(language, "section")}:</b> {html.escape(section_path(passage.section))}</div>'
         if passage.section
@@ -267,7 +269,8 @@ def export_markdown(result: AnswerResult, language: str, now: datetime | None = 
         lines.append(f"**[{citation.n}] {document_label(p, language)}**  ")
         if p.section:
             lines.append(f"{t(language, 'section')}: {section_path(p.section)}  ")
-        lines.append(f"{t(language, 'source')}: `{p.source}`")
+        upload = f" ({t(language, 'upload_badge')})" if p.origin == "upload" else ""
+        lines.append(f"{t(language, 'source')}: `{p.source}`{upload}")
         lines.append("")
         if citation.quote:
             lines += [f"> **{citation.quote}**", ""]
