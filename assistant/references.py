@@ -7,6 +7,10 @@ the NFC form of the query, so decomposed input parses the same; spans index into
 
 A number only counts as a reference next to a document kind, so "18 tuổi", "Điều 4" or "khoản 2"
 are never references, and a kind word followed by a quantity ("quy định 30 ngày") is not either.
+
+Numbers are compared as digit strings without leading zeros ("06" is "6"), never through ``int``:
+whatever a user types or an upload's metadata holds (a 5,000-digit "number" exceeds Python's
+int-conversion limit) must parse and resolve, to "not in the collection" if nothing else.
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ def mention_pattern(ref: DocRef) -> str | None:
     """
     if not ref.number or not ref.kind:
         return None
-    number = str(int(ref.number)) if ref.number.isdigit() else re.escape(ref.number)
+    number = canonical_number(ref.number) if ref.number.isdecimal() else re.escape(ref.number)
     names = [ref.kind.lower(), *([_KIND_ABBREVIATIONS[ref.kind].lower()] if ref.kind in _KIND_ABBREVIATIONS else [])]
     kinds = "|".join(re.escape(name) for name in names)
     return rf"(?i)(?:{kinds})\s*(?:số\s*)?0*{number}(?:[^0-9]|$)|(?:^|[^0-9])0*{number}\s*-\s*(?:{kinds})"
@@ -168,7 +172,7 @@ def _charter_matches(catalog: Sequence[DocumentMeta]) -> list[DocumentMeta]:
 def _numbered_matches(ref: DocRef, catalog: Sequence[DocumentMeta]) -> list[DocumentMeta]:
     if ref.number is None:
         return []
-    same_number = [doc for doc in catalog if _split_number(doc.number)[0] == int(ref.number)]
+    same_number = [doc for doc in catalog if _split_number(doc.number)[0] == canonical_number(ref.number)]
     if ref.suffix is not None:
         return [doc for doc in same_number if _split_number(doc.number)[1] == _fold_suffix(ref.suffix)]
     if ref.kind is None:
@@ -181,10 +185,15 @@ def _numbered_matches(ref: DocRef, catalog: Sequence[DocumentMeta]) -> list[Docu
 _DOC_NUMBER = re.compile(r"^\s*(\d+)\s*[-–]\s*(\S.*?)\s*$")
 
 
-def _split_number(number: str) -> tuple[int | None, str | None]:
-    """("294-QĐ/TW") -> (294, "QĐ/TW"): numbers compare as integers, so "26" never matches "261"."""
+def _split_number(number: str) -> tuple[str | None, str | None]:
+    """("294-QĐ/TW") -> ("294", "QĐ/TW"): whole numbers compare, so "26" never matches "261"."""
     match = _DOC_NUMBER.match(unicodedata.normalize("NFC", number))
-    return (int(match.group(1)), _fold_suffix(match.group(2))) if match else (None, None)
+    return (canonical_number(match.group(1)), _fold_suffix(match.group(2))) if match else (None, None)
+
+
+def canonical_number(digits: str) -> str:
+    """Decimal digits (any script ``\\d`` matches) as ASCII without leading zeros: "06" -> "6"."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in digits).lstrip("0") or "0"
 
 
 def _fold_suffix(suffix: str) -> str:

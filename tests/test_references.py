@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from assistant.references import DocRef, parse_references, resolve
+from assistant.references import DocRef, mention_pattern, parse_references, resolve
 from ingest.types import DocumentMeta
 
 CATALOG = [
@@ -89,9 +89,9 @@ def test_several_references_in_reading_order() -> None:
     assert [(r.kind, r.number) for r in refs] == [("Điều lệ", None), ("Quy định", "294"), ("Hướng dẫn", "06")]
 
 
-def _resolve(query: str):
+def _resolve(query: str, catalog: list[DocumentMeta] = CATALOG):
     (ref,) = parse_references(query)
-    return resolve(ref, CATALOG)
+    return resolve(ref, catalog)
 
 
 @pytest.mark.parametrize(
@@ -142,3 +142,24 @@ def test_number_prefix_does_not_match_longer_numbers() -> None:
 def test_hand_built_ref_without_kind_matches_any_kind() -> None:
     ref = DocRef(kind=None, number="221", suffix=None, year=None, raw="221", span=(0, 3))
     assert [doc.source for doc in resolve(ref, CATALOG).matches] == ["official/kl-221.md"]
+
+
+def test_a_number_of_any_length_parses_and_resolves_without_int_conversion() -> None:
+    # 5,000 digits exceed Python's int-conversion limit (4,300), which used to crash every question.
+    huge = "9" * 5000
+    (ref,) = parse_references(f"Quy định {huge} nói gì?")
+    assert (ref.kind, ref.number) == ("Quy định", huge)
+    assert resolve(ref, CATALOG).status == "not_found"
+    pattern = mention_pattern(ref)
+    assert pattern is not None and huge in pattern
+    # An upload whose metadata holds such a number must not break other questions either.
+    odd = DocumentMeta("uploads/x.md", "Quy định", f"{huge}-QĐ/TW", "", "2025-01-01")
+    assert _resolve("Quy định 294", [*CATALOG, odd]).matches[0].source == "official/qd-294.pdf"
+    assert _resolve(f"Quy định {huge}", [*CATALOG, odd]).matches == [odd]
+
+
+def test_numbers_compare_without_leading_zeros_in_any_digit_script() -> None:
+    assert _resolve("HD 006").matches[0].source == "official/hd-06.pdf"
+    assert _resolve("HD ٠٦").matches[0].source == "official/hd-06.pdf"  # Arabic-Indic digits
+    (ref,) = parse_references("QĐ 0294")
+    assert mention_pattern(ref) is not None and "0*294" in str(mention_pattern(ref))
