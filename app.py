@@ -57,29 +57,64 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+# Why a history file cannot be read, most specific first (each error type is an OSError but the last).
+_UNREADABLE: tuple[tuple[type[Exception], str, str], ...] = (
+    (IsADirectoryError, "là thư mục, không phải tệp lịch sử", "is a directory, not a history file"),
+    (FileNotFoundError, "không tìm thấy tệp lịch sử", "history file not found"),
+    (UnicodeDecodeError, "tệp lịch sử không phải văn bản UTF-8", "the history file is not UTF-8 text"),
+    (OSError, "không đọc được tệp lịch sử", "cannot read the history file"),
+)
+
+
 def read_history(path: str | None) -> list[str]:
-    """Earlier user turns: a JSON list (strings, or chat messages with role/content) or one per line."""
+    """Earlier user turns: a JSON list (strings, or chat messages with role/content) or one per line.
+
+    Every way the file can be wrong ends in a bilingual ValueError naming it, which ``main`` prints
+    as a one-line error; anything else would reach the user as a traceback.
+    """
     if not path:
         return []
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        vi, en = next((vi, en) for kind, vi, en in _UNREADABLE if isinstance(error, kind))
+        raise ValueError(f"{path}: {vi} / {en}") from error
     try:
         turns = json.loads(text)
     except json.JSONDecodeError:
+        turns = None
+    if turns is None or isinstance(turns, str | int | float | bool):  # "294" alone is a line, not JSON
         return [line.strip() for line in text.splitlines() if line.strip()]
     if not isinstance(turns, list):
         raise ValueError(f"{path}: lịch sử phải là danh sách JSON / history must be a JSON list")
-    return [
-        t if isinstance(t, str) else str(t.get("content", ""))
-        for t in turns
-        if isinstance(t, str) or t.get("role", "user") == "user"
-    ]
+    return [turn for number, item in enumerate(turns, start=1) if (turn := _user_turn(path, number, item)) is not None]
+
+
+def _user_turn(path: str, number: int, item: object) -> str | None:
+    """The text of a user turn; None for another role's message; ValueError for anything else."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict) and isinstance(item.get("content", ""), str):
+        return str(item.get("content", "")) if item.get("role", "user") == "user" else None
+    raise ValueError(
+        f"{path}: phần tử thứ {number} của lịch sử phải là chuỗi hoặc tin nhắn {{role, content}} có content là chuỗi"
+        f" / history item {number} must be a string or a {{role, content}} message with string content"
+    )
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.questions import check_history, check_question
+
+    settings = get_settings()
+    limit = settings.retrieval.max_question_chars
+    # Checked again by Assistant.stream; here first so a bad question fails before the models load.
+    question = check_question(args.question, limit)
+    history = check_history(read_history(args.history_file), limit)
+
     from assistant.chain import Assistant
 
-    assistant = Assistant(get_settings())
-    result = assistant.ask(args.question, read_history(args.history_file), mode=args.mode)
+    assistant = Assistant(settings)
+    result = assistant.ask(question, history, mode=args.mode)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -88,7 +123,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(result.answer)
     for citation in result.citations:
         p = citation.passage
-        print(f"\n[{citation.n}] {p.title} {p.number} {p.date} — {p.section}\n    {citation.quote or p.text[:300]}")
+        upload = " [tài liệu tải lên / uploaded]" if p.origin == "upload" else ""
+        print(f"\n[{citation.n}] {p.title} {p.number} {p.date} — {p.section}{upload}")
+        print(f"    {citation.quote or p.text[:300]}")
     if result.refused:
         for p in result.retrieved[:3]:
             print(f"\n  ~ {p.title} {p.number} — {p.section} ({p.score:.2f})\n    {p.text[:300]}")

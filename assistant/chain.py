@@ -11,7 +11,6 @@ the same chain; ``Assistant`` owns the loaded models and indexes so they load on
 from __future__ import annotations
 
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -21,6 +20,7 @@ from assistant.extractive import extractive_answer
 from assistant.generative import GenerationEvent, generate_answer
 from assistant.glossary import detect_language, load_glossary
 from assistant.llm import Generator, GeneratorError, make_generator
+from assistant.questions import check_history, check_question
 from assistant.references import DocRef, Resolution, mention_pattern, parse_references, resolve
 from assistant.retriever import HybridRetriever, SearchRequest
 from assistant.rewrite import rewrite_followup
@@ -92,14 +92,13 @@ class Assistant:
         mode: Mode = "extractive",
         filters: Filters | None = None,
     ) -> Iterator[AnswerEvent]:
+        limit = self.settings.retrieval.max_question_chars  # QuestionError (bilingual) on a bad question
         state = _State(
-            question=unicodedata.normalize("NFC", question).strip(),
-            history=[unicodedata.normalize("NFC", h) for h in history],
+            question=check_question(question, limit),
+            history=check_history(history, limit),
             mode=mode,
             filters=filters or Filters(),
         )
-        if not state.question:
-            raise ValueError("Câu hỏi trống / The question is empty.")
         yield from self.chain.stream(state)
 
     def ask(

@@ -62,6 +62,10 @@ class RetrievalSettings(BaseModel):
     # BM25 over English words against Vietnamese text is mostly noise (dev hit@5 0.19 alone), so for
     # English questions it only breaks ties between dense results (glossary terms still count).
     keyword_weight_en: float = 0.3
+    # Longest question (characters, after cleaning) accepted by the CLI and the UI. The longest dev
+    # question has 147; a pasted rule of a few sentences fits, while a whole pasted page only blurs
+    # the query embedding and matches every BM25 term, and would reach the parsers unbounded.
+    max_question_chars: int = Field(default=1000, gt=0)
 
 
 class GeneratorSettings(BaseModel):

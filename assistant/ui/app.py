@@ -22,6 +22,7 @@ import gradio as gr
 
 from assistant.chain import Assistant
 from assistant.llm import generator_status
+from assistant.questions import QuestionError, check_question
 from assistant.types import AnswerResult, Filters, Mode
 from assistant.ui import render
 from assistant.ui.course_tab import build_course_tab
@@ -73,6 +74,10 @@ class Callbacks:
         if not question:
             yield gr.skip(), gr.skip(), gr.skip(), conversation, gr.skip()
             return
+        try:  # before anything is shown, so a refused question leaves the chat as it was
+            question = check_question(question, self.settings.retrieval.max_question_chars)
+        except QuestionError as error:
+            raise gr.Error(str(error)) from error
         filters = Filters(sources=list(sources or []), kinds=list(kinds or []), years=[int(y) for y in years or []])
         done = render.chat_messages(conversation.results, language)
         asked = {"role": "user", "content": render.escape_markdown(question)}
