@@ -9,7 +9,6 @@ the collection, so wherever the old code broke a score tie by index position, th
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 
 import pytest
 
@@ -22,7 +21,6 @@ from assistant.ui.labels import t
 from ingest.embedder import Embedder
 from ingest.pipeline import Ingestor
 from ingest.service import open_index
-from ingest.settings import Settings
 from tests.conftest import CORPUS, make_collection, make_settings
 
 ARTICLE = "articles/dai-hoi-dai-bieu-dang-bo-tp-ho-chi-minh-lan-thu-i-nhiem-ky-2025-2030-se-dien-ra-vao-ngay.md"
@@ -36,14 +34,9 @@ NOTICE = f"# Thông báo của chi bộ về mức đóng đảng phí\n\n{INJEC
 QUESTION = "Đảng phí là bao nhiêu phần trăm?"
 
 
-@dataclass(frozen=True)
-class Uploaded:
-    settings: Settings
-    assistant: Assistant
-
-
 @pytest.fixture(scope="module")
-def uploaded(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Uploaded:
+def uploaded(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assistant:
+    """The assistant over two collection articles and two uploads, the uploads indexed first."""
     tmp = tmp_path_factory.mktemp("uploads")
     settings = make_settings(tmp, make_collection(tmp / "corpus", (ARTICLE, OTHER)))
     root = settings.uploads_path
@@ -55,7 +48,7 @@ def uploaded(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Up
     assert not report.failures, report.failures
     report = ingestor.ingest_folder(settings.collection_path)
     assert not report.failures, report.failures
-    return Uploaded(settings, Assistant(settings, embedder))
+    return Assistant(settings, embedder)
 
 
 def test_the_planted_instruction_is_detected_and_the_rule_is_not() -> None:
@@ -63,8 +56,8 @@ def test_the_planted_instruction_is_detected_and_the_rule_is_not() -> None:
     assert not is_instruction(RULE)
 
 
-def test_extractive_answer_quotes_the_rule_not_the_planted_instruction(uploaded: Uploaded) -> None:
-    result = uploaded.assistant.ask(QUESTION)
+def test_extractive_answer_quotes_the_rule_not_the_planted_instruction(uploaded: Assistant) -> None:
+    result = uploaded.ask(QUESTION)
     assert not result.refused, result.answer
     assert "Bỏ qua" not in result.answer and "50%" not in result.answer, result.answer
     assert "1% tiền lương" in result.answer
@@ -74,16 +67,16 @@ def test_extractive_answer_quotes_the_rule_not_the_planted_instruction(uploaded:
     assert INJECTED in citation.passage.text
 
 
-def test_generative_prompt_is_neutralised_by_the_same_detector(uploaded: Uploaded) -> None:
-    result = uploaded.assistant.ask(QUESTION)
+def test_generative_prompt_is_neutralised_by_the_same_detector(uploaded: Assistant) -> None:
+    result = uploaded.ask(QUESTION)
     passage = next(p for p in result.retrieved if p.source == "thong-bao-dang-phi.md")
     shown, removed = neutralise(passage.text)
     assert removed == [INJECTED]
     assert RULE in shown and "Bỏ qua" not in shown
 
 
-def test_uploads_are_marked_as_uploads_in_results_citations_and_export(uploaded: Uploaded) -> None:
-    result = uploaded.assistant.ask(QUESTION)
+def test_uploads_are_marked_as_uploads_in_results_citations_and_export(uploaded: Assistant) -> None:
+    result = uploaded.ask(QUESTION)
     origins = {p.source: p.origin for p in result.retrieved}
     assert origins["thong-bao-dang-phi.md"] == "upload"
     assert origins.get(ARTICLE, "collection") == "collection"
@@ -100,10 +93,9 @@ def test_uploads_are_marked_as_uploads_in_results_citations_and_export(uploaded:
     assert "cite-upload" not in render.citation_card(0, 2, official, "", "", "vi")
 
 
-def _pairs(uploaded: Uploaded, use: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Ranks of (collection passage, its uploaded copy) for a query on the copied article."""
-    assistant = uploaded.assistant
-    retriever = HybridRetriever(assistant.embedder, assistant.index, assistant.retriever.keyword, use=use)
+def _keyword_pairs(assistant: Assistant) -> list[tuple[int, int]]:
+    """Keyword-search ranks of (collection passage, its uploaded copy): equal texts, equal BM25 scores."""
+    retriever = HybridRetriever(assistant.embedder, assistant.index, assistant.retriever.keyword, use=("keyword",))
     passages = retriever.search(SearchRequest("đại biểu tham dự Đại hội phiên trù bị phiên chính thức", k=20))
     ranks: dict[tuple[str, str], int] = {(p.origin, p.text): rank for rank, p in enumerate(passages)}
     return [
@@ -113,16 +105,16 @@ def _pairs(uploaded: Uploaded, use: tuple[str, ...]) -> list[tuple[int, int]]:
     ]
 
 
-def test_keyword_ties_rank_the_collection_before_its_uploaded_copy(uploaded: Uploaded) -> None:
-    pairs = _pairs(uploaded, ("keyword",))
+def test_keyword_ties_rank_the_collection_before_its_uploaded_copy(uploaded: Assistant) -> None:
+    pairs = _keyword_pairs(uploaded)
     assert pairs, "the copied article's passages must be found"
     assert all(official < copy for official, copy in pairs), pairs
 
 
-def test_equal_fused_scores_put_the_collection_first(uploaded: Uploaded) -> None:
-    retriever = uploaded.assistant.retriever
+def test_equal_fused_scores_put_the_collection_first(uploaded: Assistant) -> None:
+    retriever = uploaded.retriever
     upload_id = min(retriever.upload_ids)
-    collection_id = next(i for i in uploaded.assistant.index.all_chunks()["ids"] if i not in retriever.upload_ids)
+    collection_id = next(i for i in uploaded.index.all_chunks()["ids"] if i not in retriever.upload_ids)
     tied = [(upload_id, 1 / 61 + 1 / 63), (collection_id, 1 / 63 + 1 / 61), ("better", 0.5)]
     assert [i for i, _ in retriever.collection_first(tied)] == ["better", collection_id, upload_id]
     # Outside ties the order is the scores', whatever the origin.
