@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from assistant.generative import check_cited_text, neutralise
 from assistant.glossary import Glossary, detect_language
+from assistant.injection import is_instruction
 from assistant.llm import Generator, GeneratorError
 from assistant.retriever import SearchRequest
 from assistant.support import (
@@ -472,7 +473,8 @@ def _heading(path: tuple[str, ...], title: str) -> str:
 
 
 def _sentences(outline: Sequence[OutlineSection], documents: dict[str, _Document]) -> list[_Sentence]:
-    """Every citable sentence under the outline, in outline order."""
+    """Every citable sentence under the outline, in outline order; instructions planted for an AI
+    (see ``assistant.injection``) are not rules of the Party, so they never become key points."""
     found: list[_Sentence] = []
     for i, section in enumerate(outline):
         document = documents[section.source]
@@ -481,7 +483,7 @@ def _sentences(outline: Sequence[OutlineSection], documents: dict[str, _Document
             passage = document.passage_for(section.start + start, section.start + end)
             text = _clean(node[start:end])
             folded = normalize(text)
-            if passage is None or not text or len(folded) != len(text):
+            if passage is None or not text or len(folded) != len(text) or is_instruction(text):
                 continue
             found.append(_Sentence(text, folded, i, section.start + start, passage, end <= section.title_end))
     return found

@@ -122,3 +122,12 @@ def test_equal_fused_scores_put_the_collection_first(uploaded: Assistant) -> Non
         upload_id,
         collection_id,
     ]
+
+
+def test_course_material_from_an_upload_teaches_the_rule_not_the_planted_instruction(uploaded: Assistant) -> None:
+    from assistant.course import build_course
+
+    course = build_course(uploaded, "mức đóng đảng phí", sources=["thong-bao-dang-phi.md"], questions=2)
+    taught = [point.text for point in course.key_points] + [c.quote for c in course.citations]
+    assert any("1% tiền lương" in text for text in taught), taught
+    assert not any("Bỏ qua" in text or "50%" in text for text in taught), taught
