@@ -12,10 +12,10 @@ from pathlib import Path
 from ingest.loaders.docx import docx_lines
 from ingest.loaders.html import html_lines
 from ingest.loaders.markdown import markdown_lines
-from ingest.loaders.pdf import pdf_lines
+from ingest.loaders.pdf import PasswordProtectedError, pdf_lines
 from ingest.loaders.text import text_lines
 from ingest.metadata import extract_metadata
-from ingest.textclean import Line, finish_text, remove_boilerplate, unwrap
+from ingest.textclean import MIN_VIETNAMESE_SHARE, Line, finish_text, remove_boilerplate, unwrap, vietnamese_share
 from ingest.types import LoadedDocument
 
 _FORMATS: dict[str, tuple[str, Callable[[bytes], list[Line]]]] = {
@@ -58,6 +58,12 @@ def load_document(path: Path, root: Path, manifest: Mapping[str, Mapping[str, st
     fmt, read_lines = _FORMATS[suffix]
     try:
         text = finish_text(remove_boilerplate(unwrap(read_lines(data))))
+    except PasswordProtectedError as error:
+        raise DocumentLoadError(
+            source,
+            f"tệp {fmt} được bảo vệ bằng mật khẩu; hãy gỡ mật khẩu rồi nạp lại",
+            f"the {fmt} file is protected by a password; remove the password and ingest it again",
+        ) from error
     except Exception as error:  # parsers raise many unrelated types for one cause: a damaged file
         raise DocumentLoadError(
             source,
@@ -69,6 +75,13 @@ def load_document(path: Path, root: Path, manifest: Mapping[str, Mapping[str, st
             source,
             "không trích xuất được văn bản nào (tệp quét ảnh cần OCR?)",
             "no text could be extracted (a scanned file needing OCR?)",
+        )
+    share = vietnamese_share(text)
+    if share is not None and share < MIN_VIETNAMESE_SHARE:
+        raise DocumentLoadError(
+            source,
+            f"tệp bị hỏng hoặc không đọc được: văn bản trích ra là ký tự lỗi ({share:.0%} âm tiết tiếng Việt hợp lệ)",
+            f"file damaged or unreadable: the extracted text is garbled ({share:.0%} valid Vietnamese syllables)",
         )
     meta = extract_metadata(text, source, (manifest or {}).get(source))
     return LoadedDocument(meta=meta, text=text, fmt=fmt)
