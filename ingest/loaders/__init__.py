@@ -6,6 +6,7 @@ NFC text), so the chunker and the citations see one text shape whatever the sour
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -38,17 +39,21 @@ class DocumentLoadError(Exception):
         self.source = source
 
 
+def unsupported_reason(suffix: str) -> tuple[str, str]:
+    """(Vietnamese, English) reason for a file type no loader reads; ingest reports such files too."""
+    supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    return (
+        f"định dạng tệp '{suffix or '(không có)'}' không được hỗ trợ (hỗ trợ: {supported})",
+        f"unsupported file type '{suffix or '(none)'}' (supported: {supported})",
+    )
+
+
 def load_document(path: Path, root: Path, manifest: Mapping[str, Mapping[str, str]] | None = None) -> LoadedDocument:
     """Parse ``path`` into clean NFC text plus metadata; ``root`` fixes the document's identity."""
     source = _source(path, root)
     suffix = path.suffix.lower()
     if suffix not in _FORMATS:
-        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise DocumentLoadError(
-            source,
-            f"định dạng tệp '{suffix or '(không có)'}' không được hỗ trợ (hỗ trợ: {supported})",
-            f"unsupported file type '{suffix or '(none)'}' (supported: {supported})",
-        )
+        raise DocumentLoadError(source, *unsupported_reason(suffix))
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -88,8 +93,13 @@ def load_document(path: Path, root: Path, manifest: Mapping[str, Mapping[str, st
 
 
 def _source(path: Path, root: Path) -> str:
-    """Path relative to the collection root; a file outside it keeps its name rather than failing."""
+    """Path relative to the collection root, in NFC; a file outside it keeps its name rather than failing.
+
+    The file itself is not resolved: a link inside the collection is a document at the link's path.
+    NFC, because a name written in NFD (macOS, some zip tools) would otherwise miss its MANIFEST row.
+    """
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        relative = (path.absolute().parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
     except ValueError:
-        return path.name
+        relative = path.name
+    return unicodedata.normalize("NFC", relative)
