@@ -91,17 +91,18 @@ def scan_collection(root: Path) -> tuple[list[Path], list[FileFailure]]:
     files: list[Path] = []
     skipped: list[FileFailure] = []
     taken: dict[str, str] = {}  # NFC source -> the name on disk that claimed it
+    real_root = root.resolve()  # link targets are resolved, so they are compared with this
     for directory, folders, names in os.walk(root):  # followlinks=False: linked folders are not entered
         here = Path(directory)
         for name in sorted(folders):
-            reason = _folder_skip_reason(here / name, root)
+            reason = _folder_skip_reason(here / name, real_root)
             if reason:
                 skipped.append(FileFailure(source_of(here / name, root), reason))
                 folders.remove(name)
         for name in sorted(names):
             path = here / name
             source = source_of(path, root)
-            reason = _file_skip_reason(path, root)
+            reason = _file_skip_reason(path, root, real_root)
             if reason is None and source in taken:
                 reason = _bilingual(
                     f"trùng tên với '{taken[source]}' sau chuẩn hóa Unicode (NFC)",
@@ -124,9 +125,9 @@ def _bilingual(vi: str, en: str) -> str:
     return f"{vi} / {en}"
 
 
-def _folder_skip_reason(folder: Path, root: Path) -> str | None:
+def _folder_skip_reason(folder: Path, real_root: Path) -> str | None:
     if folder.is_symlink():
-        return _link_reason(folder, root) or _bilingual(
+        return _link_reason(folder, real_root) or _bilingual(
             "liên kết tới thư mục đã có trong bộ văn bản; tệp được nạp tại đường dẫn gốc",
             "link to a folder already in the collection; its files are indexed at their own paths",
         )
@@ -135,10 +136,10 @@ def _folder_skip_reason(folder: Path, root: Path) -> str | None:
     return None
 
 
-def _file_skip_reason(path: Path, root: Path) -> str | None:
+def _file_skip_reason(path: Path, root: Path, real_root: Path) -> str | None:
     if path.name.startswith("."):
         return _bilingual("tệp ẩn", "hidden file")
-    if path.is_symlink() and (reason := _link_reason(path, root)):
+    if path.is_symlink() and (reason := _link_reason(path, real_root)):
         return reason
     if path.parent == root and path.name in NOT_DOCUMENTS:
         return _bilingual("tệp mô tả của bộ văn bản", "the collection's own description")
@@ -147,7 +148,7 @@ def _file_skip_reason(path: Path, root: Path) -> str | None:
     return None
 
 
-def _link_reason(link: Path, root: Path) -> str | None:
+def _link_reason(link: Path, real_root: Path) -> str | None:
     """Why a link must not be followed; None for a link to a file inside the collection."""
     try:
         target = link.resolve(strict=True)
@@ -155,7 +156,7 @@ def _link_reason(link: Path, root: Path) -> str | None:
         return _bilingual("vòng lặp liên kết tượng trưng", "symlink loop")
     except OSError:
         return _bilingual("liên kết hỏng: đích không tồn tại", "broken link: its target does not exist")
-    if not target.is_relative_to(root):
+    if not target.is_relative_to(real_root):
         return _bilingual(
             "liên kết trỏ ra ngoài thư mục bộ văn bản, không theo", "link leaves the collection folder, not followed"
         )
