@@ -117,6 +117,7 @@ def test_kill_at_every_boundary_then_rerun_equals_a_clean_ingest(
     cases = json.loads(driver.stdout.strip().splitlines()[-1])
 
     labels = Counter(case["label"] for case in cases)
+    print(f"{len(cases)} boundaries killed: {dict(labels)}")  # shown with -s: the figure for the README
     for boundary in (
         "record deleted, chunks not yet",
         "window staged",

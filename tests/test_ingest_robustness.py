@@ -241,3 +241,24 @@ def test_keyword_temp_folders_of_dead_processes_are_removed(tmp_path: Path) -> N
 def test_a_second_ingest_waits_its_turn(tiny_index: Settings, embedder: Embedder) -> None:
     with ingest_lock(tiny_index.data_dir), pytest.raises(IngestLockedError, match="another ingest is writing"):
         _ingestor(tiny_index, embedder).ingest_folder(tiny_index.collection_path)
+
+
+def test_upload_path_still_adds_files_and_a_collection_sync_keeps_them(
+    tiny_index: Settings, embedder: Embedder
+) -> None:
+    uploads = tiny_index.uploads_path
+    uploads.mkdir(parents=True)
+    target = uploads / "phieu-tin-nhiem.txt"
+    text = (CORPUS / OTHER_TEXT).read_text(encoding="utf-8")
+    target.write_text(text[: text.index("\n\n", 600)] + "\n", encoding="utf-8")
+    done: list[float] = []
+
+    report = _ingestor(tiny_index, embedder).ingest_files(
+        uploads, [target], origin="upload", progress=lambda _, share: done.append(share)
+    )
+
+    assert report.files_updated == 1 and report.chunks_embedded > 0 and done[-1] == 1.0
+    again = _ingestor(tiny_index, embedder).ingest_folder(tiny_index.collection_path)
+    assert again.files_removed == 0 and again.chunks_embedded == 0
+    record = open_index(tiny_index, embedder)[1].records()["phieu-tin-nhiem.txt"]
+    assert record.origin == "upload" and record.status == "ok"
