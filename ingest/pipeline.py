@@ -383,8 +383,8 @@ class Ingestor:
                 if size_mb > limit:
                     raise DocumentLoadError(
                         source,
-                        f"tệp quá lớn ({size_mb:.1f} MB, giới hạn {limit:g} MB; đổi bằng ingest.max_file_mb)",
-                        f"file too large ({size_mb:.1f} MB, limit {limit:g} MB; change it with ingest.max_file_mb)",
+                        f"tệp quá lớn ({size_mb:.3g} MB, giới hạn {limit:g} MB; đổi bằng ingest.max_file_mb)",
+                        f"file too large ({size_mb:.3g} MB, limit {limit:g} MB; change it with ingest.max_file_mb)",
                     )
                 doc = load_document(path, root, manifest)
                 chunks = chunk_document(

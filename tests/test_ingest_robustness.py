@@ -160,7 +160,7 @@ def test_file_over_the_size_limit_is_refused_naming_the_setting(tiny_index: Sett
     assert report.chunks_embedded == 0 and report.files_unchanged == 2
     [failure] = report.failures
     assert failure.source == "rat-lon.txt"
-    assert "file too large (0.6 MB, limit 0.5 MB" in failure.reason and "ingest.max_file_mb" in failure.reason
+    assert "file too large (0.604 MB, limit 0.5 MB" in failure.reason and "ingest.max_file_mb" in failure.reason
     assert "tệp quá lớn" in failure.reason
     # The refusal is remembered: the next run reports it without reading the file again.
     again = _ingestor(settings, embedder).ingest_folder(settings.collection_path)
@@ -193,6 +193,7 @@ def test_ingesting_another_folder_refuses_to_empty_the_index(
 def test_cli_ingest_without_prune_says_what_would_be_removed(tiny_index: Settings, tmp_path: Path) -> None:
     other = tmp_path / "thu-muc-khac"
     other.mkdir()
+    shutil.copyfile(CORPUS / OTHER_TEXT, other / "bai-viet.txt")  # 6.5 kB: over the 0.001 MB limit below
     env = {
         **os.environ,
         "PARTYDOCS_DATA_DIR": str(tiny_index.data_dir),
@@ -205,10 +206,17 @@ def test_cli_ingest_without_prune_says_what_would_be_removed(tiny_index: Setting
     assert TINY[0] in refused.stderr and "--prune" in refused.stderr
 
     pruned = subprocess.run(
-        [*command, "--prune"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+        [*command, "--prune", "--max-file-mb", "0.001"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert pruned.returncode == 0, pruned.stderr
     assert "xóa / removed 2" in pruned.stdout
+    assert "bai-viet.txt" in pruned.stderr and "file too large (0.00649 MB, limit 0.001 MB" in pruned.stderr
 
 
 # --- item 4: self-healing beyond the fault-injection test -----------------------------------------
