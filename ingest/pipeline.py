@@ -259,19 +259,7 @@ class Ingestor:
                 self._check_removals(root, [r for r in gone if r.status != "skipped"], prune)
                 skipped = skipped + self._duplicates(paths, hashes, records, {r.meta.source for r in gone})
                 self._record_skipped(skipped, records, origin, report)
-            todo: list[tuple[Path, str, str, DocumentRecord | None]] = []
-            not_indexed = {s.source for s in report.skipped}
-            for source, path in paths.items():
-                if source in not_indexed:
-                    continue
-                old = records.get(source)
-                if old and old.sha256 == hashes[source] and old.pipeline == self.fingerprint:
-                    if old.status == "failed":
-                        report.failures.append(FileFailure(source, old.error))
-                    if old.status != "skipped" and source not in incomplete:
-                        report.files_unchanged += 1
-                        continue
-                todo.append((path, source, hashes[source], old))
+            todo = self._to_parse(paths, hashes, records, incomplete, report)
             for record in gone:
                 report.chunks_deleted += len(record.chunk_ids)
                 report.files_removed += record.status != "skipped"
@@ -284,6 +272,31 @@ class Ingestor:
             sync_keyword_index(self.settings, self.index)
             report.seconds = time.perf_counter() - started
             return report
+
+    def _to_parse(
+        self,
+        paths: dict[str, Path],
+        hashes: dict[str, str],
+        records: dict[str, DocumentRecord],
+        incomplete: set[str],
+        report: IngestReport,
+    ) -> list[tuple[Path, str, str, DocumentRecord | None]]:
+        """Files not skipped whose record does not match their bytes and this pipeline; a file that
+        failed before and has not changed is reported again without being read."""
+        todo: list[tuple[Path, str, str, DocumentRecord | None]] = []
+        not_indexed = {s.source for s in report.skipped}
+        for source, path in paths.items():
+            if source in not_indexed:
+                continue
+            old = records.get(source)
+            if old and old.sha256 == hashes[source] and old.pipeline == self.fingerprint:
+                if old.status == "failed":
+                    report.failures.append(FileFailure(source, old.error))
+                if old.status != "skipped" and source not in incomplete:
+                    report.files_unchanged += 1
+                    continue
+            todo.append((path, source, hashes[source], old))
+        return todo
 
     def _reconcile(self, records: dict[str, DocumentRecord], report: IngestReport) -> set[str]:
         """Heal what a crash between two writes left: remove chunks no record lists and the keyword
