@@ -29,13 +29,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.service import ingest_collection
 
     settings = get_settings()
-    report = ingest_collection(settings, Path(args.path) if args.path else None)
+    if args.max_file_mb is not None:
+        settings = settings.model_copy(
+            update={"ingest": settings.ingest.model_copy(update={"max_file_mb": args.max_file_mb})}
+        )
+    report = ingest_collection(settings, Path(args.path) if args.path else None, prune=args.prune)
     print(
         f"Tệp / files: {report.files_seen} (không đổi / unchanged {report.files_unchanged}, "
-        f"cập nhật / updated {report.files_updated}, xóa / removed {report.files_removed}); "
+        f"cập nhật / updated {report.files_updated}, xóa / removed {report.files_removed}, "
+        f"bỏ qua / skipped {len(report.skipped)}); "
         f"đoạn nhúng mới / chunks embedded {report.chunks_embedded}, dùng lại / reused "
         f"{report.chunks_reused}, xóa / deleted {report.chunks_deleted}; {report.seconds:.1f} s"
     )
+    if report.chunks_resumed or report.chunks_healed:
+        print(
+            f"Sau lần nạp bị ngắt / after an interrupted run: dùng lại / resumed {report.chunks_resumed} "
+            f"đoạn đã nhúng / embedded chunks, dọn / removed {report.chunks_healed} đoạn mồ côi / ownerless chunks"
+        )
+    for skipped in report.skipped:
+        print(f"  BỎ QUA / SKIPPED {skipped.source}: {skipped.reason}")
     for failure in report.failures:
         print(f"  LỖI / FAILED {failure.source}: {failure.reason}", file=sys.stderr)
     return 0
@@ -54,6 +66,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"  {doc['chunks']:5d}  {doc['kind']:<10} {doc['number']:<16} {doc['date']:<10} {doc['source']}")
     for failure in stats["failures"]:
         print(f"  LỖI / FAILED {failure['source']}: {failure['reason']}")
+    for skipped in stats["skipped"]:
+        print(f"  BỎ QUA / SKIPPED {skipped['source']}: {skipped['reason']}")
     return 0
 
 
@@ -182,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ing = sub.add_parser("ingest", help="index a folder of documents (default: the collection)")
     ing.add_argument("path", nargs="?", help="collection folder; default from settings")
+    ing.add_argument(
+        "--prune",
+        action="store_true",
+        help="allow removing more than ingest.max_unasked_removals documents whose files are gone",
+    )
+    ing.add_argument("--max-file-mb", type=float, help="size limit per file for this run (default ingest.max_file_mb)")
     commands["ingest"] = cmd_ingest
 
     stats = sub.add_parser("stats", help="documents, chunk counts, failures")

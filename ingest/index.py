@@ -5,6 +5,11 @@ ingestion needs — the file's sha256, the pipeline fingerprint, the ids of its 
 its failure reason if any — and the document's clean text, so the UI can show a passage in
 context. Keeping that state inside Chroma rather than in a side file means a Chroma server
 deployment (``chroma_url``) behaves exactly like the embedded ``PersistentClient`` one.
+
+A third collection, staging, holds embedded chunks of files not yet committed. It is never
+searched, so a file's new chunks can be stored window by window (a crash keeps that work) while
+queries see only whole documents; ``promote`` copies them into the searched collection when the
+file's last window is in.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
+from ingest.faults import checkpoint
 from ingest.settings import Settings
 from ingest.types import Chunk, DocumentMeta, year_of
 from ingest.vitokens import TOKENIZER_VERSION, segment_many
 
 CHUNKS = "chunks"
 DOCUMENTS = "documents"
+STAGING = "staging"
 _BATCH = 500  # Chroma's add/get limits are far higher; this keeps memory and request sizes modest.
 
 
@@ -108,6 +115,11 @@ class ChunkIndex:
         self.documents: Collection = self.client.get_or_create_collection(
             f"{prefix}_{DOCUMENTS}", embedding_function=None
         )
+        self.staging: Collection = self.client.get_or_create_collection(
+            f"{prefix}_{STAGING}",
+            metadata={"embedding_model": model_id, "hnsw:space": "cosine"},
+            embedding_function=None,
+        )
         built_with = (self.chunks.metadata or {}).get("embedding_model")
         if built_with != model_id:
             raise IndexMismatchError(
@@ -136,34 +148,59 @@ class ChunkIndex:
         )
 
     def delete_record(self, record: DocumentRecord) -> None:
-        self.delete_chunks(record.chunk_ids)
+        """Record first: a crash in between leaves ownerless chunks, which the next ingest removes,
+        never a record whose chunks are gone."""
         self.documents.delete(ids=[record.meta.source])
+        checkpoint("record deleted, chunks not yet")
+        self.delete_chunks(record.chunk_ids)
 
     # --- chunks -------------------------------------------------------------------------------
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for batch in _batches(list(ids)):
-            found.update(self.chunks.get(ids=batch, include=[])["ids"])
-        return found
+        return _existing(self.chunks, ids)
 
-    def add_chunks(
+    def stage_chunks(
         self,
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         meta: DocumentMeta,
         tokens: Sequence[str],
     ) -> None:
-        """Store chunks with everything a citation and the keyword index need."""
+        """Keep embedded chunks out of search until their whole file is in (see ``promote``)."""
+        _upsert(
+            self.staging, chunks, vectors, [chunk_metadata(c, meta, t) for c, t in zip(chunks, tokens, strict=True)]
+        )
+
+    def staged_ids(self, ids: Sequence[str]) -> set[str]:
+        return _existing(self.staging, ids)
+
+    def promote(self, chunks: Sequence[Chunk], meta: DocumentMeta) -> None:
+        """Copy staged chunks into the searched collection, with metadata from ``meta`` as it is now.
+
+        Vectors and tokens are reused; metadata is rebuilt because the manifest may have changed
+        since an interrupted run staged them.
+        """
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start : start + _BATCH]
-            self.chunks.upsert(
-                ids=[c.id for c in part],
-                embeddings=vectors[start : start + _BATCH],
-                documents=[c.text for c in part],
-                metadatas=[
-                    chunk_metadata(c, meta, tok) for c, tok in zip(part, tokens[start : start + _BATCH], strict=True)
-                ],
+            got = self.staging.get(ids=[c.id for c in part], include=["embeddings", "metadatas"])
+            staged = dict(zip(got["ids"], zip(got["embeddings"], got["metadatas"], strict=True), strict=True))
+            missing = [c.id for c in part if c.id not in staged]
+            if missing:
+                raise RuntimeError(f"chunks not staged before promotion: {missing[:3]}")
+            _upsert(
+                self.chunks,
+                part,
+                np.asarray([staged[c.id][0] for c in part], dtype=np.float32),
+                [chunk_metadata(c, meta, str(staged[c.id][1].get("tokens", ""))) for c in part],
             )
+
+    def unstage(self, ids: Iterable[str]) -> None:
+        for batch in _batches(list(ids)):
+            self.staging.delete(ids=batch)
+
+    def staged_sources(self) -> dict[str, str]:
+        """Staged chunk id -> source, to clear what an interrupted run left for files now gone."""
+        got = self.staging.get(include=["metadatas"])
+        return {i: str(m.get("source", "")) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def delete_chunks(self, ids: Iterable[str]) -> None:
         for batch in _batches(list(ids)):
@@ -212,6 +249,24 @@ def chunk_metadata(chunk: Chunk, meta: DocumentMeta, tokens: str) -> dict[str, A
         "tokens": tokens,
         "tokenizer": TOKENIZER_VERSION,
     }
+
+
+def _upsert(collection: Collection, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: list[Any]) -> None:
+    for start in range(0, len(chunks), _BATCH):
+        part = chunks[start : start + _BATCH]
+        collection.upsert(
+            ids=[c.id for c in part],
+            embeddings=vectors[start : start + _BATCH],
+            documents=[c.text for c in part],
+            metadatas=metadatas[start : start + _BATCH],
+        )
+
+
+def _existing(collection: Collection, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for batch in _batches(list(ids)):
+        found.update(collection.get(ids=batch, include=[])["ids"])
+    return found
 
 
 def _batches(items: list[str], size: int = _BATCH) -> Iterable[list[str]]:

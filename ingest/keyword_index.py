@@ -9,6 +9,8 @@ incremental update to get wrong.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Collection, Sequence
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+
+from ingest.faults import checkpoint
 
 _META_FILE = "keyword_meta.json"
 _BM25_DIR = "bm25"
@@ -78,9 +82,10 @@ class KeywordIndex:
         the caller rebuilds, which is safe."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        staging = Path(tempfile.mkdtemp(prefix=_temp_prefix(path, "tmp"), dir=path.parent))
         try:
             self._write(staging, fingerprint)
+            checkpoint("keyword index written, not yet swapped")
             _swap_into_place(staging, path)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -111,12 +116,50 @@ class KeywordIndex:
         return cls(ids, bm25), fingerprint
 
 
+def remove_stale_temp_dirs(path: Path) -> list[Path]:
+    """Delete the temp folders that a killed ``save`` left beside ``path``; return them.
+
+    Each name carries the pid of the process that made it, so a folder of a process still running
+    (a server rebuilding its index right now) is left alone. Names without a pid are from before
+    pids were recorded, and are stale.
+    """
+    path = Path(path)
+    stale: list[Path] = []
+    if not path.parent.is_dir():
+        return stale
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(?:(?:tmp|old)-(\d+)-)?")
+    for candidate in path.parent.iterdir():
+        match = pattern.match(candidate.name)
+        if match and candidate.is_dir() and not _alive(int(match.group(1) or 0)):
+            shutil.rmtree(candidate, ignore_errors=True)
+            stale.append(candidate)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _temp_prefix(path: Path, kind: str) -> str:
+    return f".{path.name}.{kind}-{os.getpid()}-"
+
+
 def _swap_into_place(staging: Path, path: Path) -> None:
     if not path.exists():
         staging.rename(path)
         return
-    retired = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+    retired = Path(tempfile.mkdtemp(prefix=_temp_prefix(path, "old"), dir=path.parent))
     retired.rmdir()
     path.rename(retired)
+    checkpoint("keyword index moved aside, new one not yet in place")
     staging.rename(path)
+    checkpoint("keyword index swapped, old one not yet deleted")
     shutil.rmtree(retired, ignore_errors=True)

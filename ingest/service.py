@@ -19,13 +19,18 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Em
     return embedder, ChunkIndex(settings, embedder.model_id)
 
 
-def ingest_collection(settings: Settings, path: Path | None = None, embedder: Embedder | None = None) -> IngestReport:
+def ingest_collection(
+    settings: Settings, path: Path | None = None, embedder: Embedder | None = None, prune: bool = False
+) -> IngestReport:
+    """Sync the index with a folder; ``prune`` allows dropping more than a few documents whose files
+    are gone (see ``Ingestor.ingest_folder``)."""
     embedder, index = open_index(settings, embedder)
-    return Ingestor(settings, embedder, index).ingest_folder(path or settings.collection_path)
+    return Ingestor(settings, embedder, index).ingest_folder(path or settings.collection_path, prune=prune)
 
 
 def collection_stats(settings: Settings, index: ChunkIndex | None = None, sections: bool = True) -> dict[str, Any]:
-    """What ``stats --json`` prints: every document with metadata and chunk count, and failures.
+    """What ``stats --json`` prints: every document with metadata and chunk count, failures, and the
+    files skipped on purpose (unsupported, duplicate, link leaving the folder...), each with a reason.
 
     ``sections`` (each document's section paths) pages every chunk's metadata; the UI's library,
     refreshed on every page load, shows none of it and passes False.
@@ -46,6 +51,7 @@ def collection_stats(settings: Settings, index: ChunkIndex | None = None, sectio
         if r.status == "ok"
     ]
     failures = [{"source": r.meta.source, "reason": r.error} for r in records if r.status == "failed"]
+    skipped = [{"source": r.meta.source, "reason": r.error} for r in records if r.status == "skipped"]
     return {
         "collection_path": str(settings.collection_path),
         "index": settings.chroma_url or str(settings.chroma_path),
@@ -54,6 +60,7 @@ def collection_stats(settings: Settings, index: ChunkIndex | None = None, sectio
         "total_documents": len(documents),
         "total_chunks": index.count(),
         "failures": failures,
+        "skipped": skipped,
     }
 
 

@@ -96,6 +96,19 @@ class UISettings(BaseModel):
     concurrency: int = 2  # answers computed at once; more only queue on 2 cores
 
 
+class IngestSettings(BaseModel):
+    """Limits that keep one ingest run bounded and recoverable."""
+
+    # A 30 MB text file would take hours to embed on 2 cores; the collection's largest file is
+    # 0.9 MB. Bigger files are refused with a message naming this setting.
+    max_file_mb: float = 20.0
+    # Chunks embedded and stored together; a crash loses at most one window of embedding work.
+    window_chunks: int = 256
+    # A run may drop this many documents whose files are gone; more needs ``ingest --prune``,
+    # so ingesting the wrong folder cannot silently empty the index.
+    max_unasked_removals: int = 5
+
+
 class Settings(BaseSettings):
     """Deployment settings. Paths default to the layout a fresh clone has."""
 
@@ -113,6 +126,7 @@ class Settings(BaseSettings):
     collection_name: str = "partydocs"
 
     embedding: EmbeddingSettings = EmbeddingSettings()
+    ingest: IngestSettings = IngestSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     ui: UISettings = UISettings()

@@ -224,3 +224,37 @@ def _skip_field_block(paragraphs: list[str]) -> list[str]:
 def finish_text(paragraphs: Iterable[str]) -> str:
     """The single exit point of every loader: one NFC paragraph per line, nothing empty."""
     return "\n".join(p for p in (squeeze(normalize_unicode(p)) for p in paragraphs) if p)
+
+
+# Tone marks (grave, acute, tilde, hook above, dot below); vowel-quality marks (ă â ê ô ơ ư) stay.
+_TONE_MARKS = dict.fromkeys(map(ord, "\u0300\u0301\u0303\u0309\u0323"), None)
+# A Vietnamese syllable without its tone: optional initial, a vowel cluster, optional final.
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnpqrstvx])?[aăâeêioôơuưy]{1,3}(?:ng|nh|ch|[cmnpt])?"
+)
+_WORD = re.compile(r"[^\W\d_]+")
+# Below this many accented words a text is not (mostly) Vietnamese, and the share says nothing.
+_MIN_ACCENTED_WORDS = 20
+# Real text scores 0.98+, mojibake about 0.25 (see ``vietnamese_share``): a wide margin both ways.
+MIN_VIETNAMESE_SHARE = 0.8
+
+
+def vietnamese_share(text: str) -> float | None:
+    """Share of the accented words that are valid Vietnamese syllables; None when too few to judge.
+
+    A PDF whose font has lost its Unicode map (a truncated file, a legacy TCVN3/VNI font) comes out
+    as look-alike letters from other scripts ("BAN CHҨP H NH TRUN"); such text is not worth
+    indexing. Only accented words are scored: ASCII words are as likely English or an abbreviation
+    as Vietnamese, and mojibake keeps plenty of them. Calibrated on the collection: every file scores
+    0.98 or more; the first 60 kB of QĐ 294 and HD 06 score 0.24 and 0.25.
+    """
+    accented = [word for word in _WORD.findall(text) if not word.isascii()]
+    if len(accented) < _MIN_ACCENTED_WORDS:
+        return None
+    valid = 0
+    for word in accented:
+        decomposed = unicodedata.normalize("NFD", word.lower())
+        toneless = unicodedata.normalize("NFC", decomposed.translate(_TONE_MARKS))
+        tones = len(decomposed) - len(decomposed.translate(_TONE_MARKS))
+        valid += tones <= 1 and _SYLLABLE.fullmatch(toneless) is not None
+    return valid / len(accented)

@@ -99,5 +99,12 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_reused: int = 0
     chunks_deleted: int = 0
+    # Work an interrupted run left behind: chunks embedded but not committed, reused here...
+    chunks_resumed: int = 0
+    # ...and chunks no record owns (superseded or of a file gone since), removed at the start.
+    chunks_healed: int = 0
     seconds: float = 0.0
     failures: list[FileFailure] = field(default_factory=list)
+    # Files in the folder that are not indexed on purpose (unsupported, duplicate, link leaving the
+    # folder...), with the reason: every file is accounted for.
+    skipped: list[FileFailure] = field(default_factory=list)

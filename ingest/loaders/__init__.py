@@ -6,16 +6,17 @@ NFC text), so the chunker and the citations see one text shape whatever the sour
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ingest.loaders.docx import docx_lines
 from ingest.loaders.html import html_lines
 from ingest.loaders.markdown import markdown_lines
-from ingest.loaders.pdf import pdf_lines
+from ingest.loaders.pdf import PasswordProtectedError, pdf_lines
 from ingest.loaders.text import text_lines
 from ingest.metadata import extract_metadata
-from ingest.textclean import Line, finish_text, remove_boilerplate, unwrap
+from ingest.textclean import MIN_VIETNAMESE_SHARE, Line, finish_text, remove_boilerplate, unwrap, vietnamese_share
 from ingest.types import LoadedDocument
 
 _FORMATS: dict[str, tuple[str, Callable[[bytes], list[Line]]]] = {
@@ -38,17 +39,21 @@ class DocumentLoadError(Exception):
         self.source = source
 
 
+def unsupported_reason(suffix: str) -> tuple[str, str]:
+    """(Vietnamese, English) reason for a file type no loader reads; ingest reports such files too."""
+    supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    return (
+        f"định dạng tệp '{suffix or '(không có)'}' không được hỗ trợ (hỗ trợ: {supported})",
+        f"unsupported file type '{suffix or '(none)'}' (supported: {supported})",
+    )
+
+
 def load_document(path: Path, root: Path, manifest: Mapping[str, Mapping[str, str]] | None = None) -> LoadedDocument:
     """Parse ``path`` into clean NFC text plus metadata; ``root`` fixes the document's identity."""
     source = _source(path, root)
     suffix = path.suffix.lower()
     if suffix not in _FORMATS:
-        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise DocumentLoadError(
-            source,
-            f"định dạng tệp '{suffix or '(không có)'}' không được hỗ trợ (hỗ trợ: {supported})",
-            f"unsupported file type '{suffix or '(none)'}' (supported: {supported})",
-        )
+        raise DocumentLoadError(source, *unsupported_reason(suffix))
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -58,6 +63,12 @@ def load_document(path: Path, root: Path, manifest: Mapping[str, Mapping[str, st
     fmt, read_lines = _FORMATS[suffix]
     try:
         text = finish_text(remove_boilerplate(unwrap(read_lines(data))))
+    except PasswordProtectedError as error:
+        raise DocumentLoadError(
+            source,
+            f"tệp {fmt} được bảo vệ bằng mật khẩu; hãy gỡ mật khẩu rồi nạp lại",
+            f"the {fmt} file is protected by a password; remove the password and ingest it again",
+        ) from error
     except Exception as error:  # parsers raise many unrelated types for one cause: a damaged file
         raise DocumentLoadError(
             source,
@@ -70,13 +81,25 @@ def load_document(path: Path, root: Path, manifest: Mapping[str, Mapping[str, st
             "không trích xuất được văn bản nào (tệp quét ảnh cần OCR?)",
             "no text could be extracted (a scanned file needing OCR?)",
         )
+    share = vietnamese_share(text)
+    if share is not None and share < MIN_VIETNAMESE_SHARE:
+        raise DocumentLoadError(
+            source,
+            f"tệp bị hỏng hoặc không đọc được: văn bản trích ra là ký tự lỗi ({share:.0%} âm tiết tiếng Việt hợp lệ)",
+            f"file damaged or unreadable: the extracted text is garbled ({share:.0%} valid Vietnamese syllables)",
+        )
     meta = extract_metadata(text, source, (manifest or {}).get(source))
     return LoadedDocument(meta=meta, text=text, fmt=fmt)
 
 
 def _source(path: Path, root: Path) -> str:
-    """Path relative to the collection root; a file outside it keeps its name rather than failing."""
+    """Path relative to the collection root, in NFC; a file outside it keeps its name rather than failing.
+
+    The file itself is not resolved: a link inside the collection is a document at the link's path.
+    NFC, because a name written in NFD (macOS, some zip tools) would otherwise miss its MANIFEST row.
+    """
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        relative = (path.absolute().parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
     except ValueError:
-        return path.name
+        relative = path.name
+    return unicodedata.normalize("NFC", relative)

@@ -13,6 +13,10 @@ from ingest.textclean import Line, body_line_indices, normalize_unicode, squeeze
 _WRAP_SLACK_CHARS = 10
 
 
+class PasswordProtectedError(Exception):
+    """The PDF opens only with a password: not damaged, and the user can fix it by removing it."""
+
+
 def pdf_lines(data: bytes) -> list[Line]:
     """Lines of all pages, with page numbers and running headers removed.
 
@@ -20,6 +24,8 @@ def pdf_lines(data: bytes) -> list[Line]:
     the last line of a paragraph: a far better signal than line length in a proportional font.
     """
     with pymupdf.open(stream=data, filetype="pdf") as document:
+        if document.needs_pass:  # an owner password alone (no user password) still lets us read it
+            raise PasswordProtectedError
         if document.page_count == 0:  # MuPDF "repairs" garbage into an empty document
             raise ValueError("no pages")
         pages = [_page_lines(page) for page in document]
