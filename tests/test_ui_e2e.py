@@ -48,6 +48,10 @@ ANSWER_TIMEOUT_MS = 90_000
 @pytest.fixture(scope="module")
 def ui_settings(subset_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A private copy of the shared subset index: the upload below must not change other tests' index."""
+    return private_index(subset_settings, tmp_path_factory)
+
+
+def private_index(subset_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data = tmp_path_factory.mktemp("ui") / "data"
     shutil.copytree(subset_settings.data_dir, data)
     return subset_settings.model_copy(update={"data_dir": data})
@@ -60,11 +64,15 @@ def assistant(ui_settings: Settings, embedder: Embedder) -> Assistant:
 
 @pytest.fixture(scope="module")
 def app_url(assistant: Assistant, ui_settings: Settings) -> Iterator[str]:
-    """The production ASGI app under uvicorn on a free loopback port, in this process."""
+    yield from loopback_server(assistant, ui_settings)
+
+
+def loopback_server(assistant: Assistant, ui_settings: Settings, **ui: Any) -> Iterator[str]:
+    """The production ASGI app under uvicorn on a free loopback port, in this process (``ui``: login)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = ui_settings.model_copy(update={"ui": UISettings(port=port)})
+    settings = ui_settings.model_copy(update={"ui": UISettings(port=port, **ui)})
     server = uvicorn.Server(uvicorn.Config(create_server(assistant, settings), host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,15 +11,12 @@ import json
 import os
 import re
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from gradio.routes import App
 from gradio.utils import get_upload_folder
 from starlette.routing import Mount
@@ -31,7 +28,7 @@ from assistant.ui.downloads import DownloadDir
 from assistant.ui.server import create_server
 from ingest.embedder import Embedder
 from ingest.settings import Settings, UISettings
-from tests.test_ui_e2e import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, QUESTION
+from tests.test_ui_e2e import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, QUESTION, loopback_server, private_index
 
 LOGIN = {"username": "chi-bo", "password": "mật-khẩu"}
 SECRET = "Mật khẩu kho lưu trữ của văn phòng là hoa-sen-bảy-cánh-2025."
@@ -40,9 +37,7 @@ SECRET = "Mật khẩu kho lưu trữ của văn phòng là hoa-sen-bảy-cánh-
 @pytest.fixture(scope="module")
 def private_settings(subset_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A private copy of the subset index: accepted uploads here must not reach other tests."""
-    data = tmp_path_factory.mktemp("security") / "data"
-    shutil.copytree(subset_settings.data_dir, data)
-    return subset_settings.model_copy(update={"data_dir": data})
+    return private_index(subset_settings, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -290,20 +285,7 @@ def test_download_folder_is_pruned_by_count_and_age_and_removed() -> None:
 # --- a real browser, signed in ----------------------------------------------------------------
 @pytest.fixture
 def login_url(assistant: Assistant, private_settings: Settings) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings = private_settings.model_copy(update={"ui": UISettings(port=port, **LOGIN)})
-    server = uvicorn.Server(uvicorn.Config(create_server(assistant, settings), host="127.0.0.1", port=port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline, "the UI server did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from loopback_server(assistant, private_settings, **LOGIN)
 
 
 @pytest.mark.browser
