@@ -7,6 +7,7 @@ Nothing is called on the callbacks directly when the point is what the network c
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -280,6 +281,9 @@ def test_download_folder_is_pruned_by_count_and_age_and_removed() -> None:
     for downloads in (by_count, by_age):
         downloads.cleanup()
         assert not downloads.root.exists()
+    kept = DownloadDir("partydocs-test-", keep=2, max_age_s=3600).new_folder()
+    gc.collect()
+    assert kept.exists()  # a file handed to the browser outlives the object that wrote it
 
 
 # --- a real browser, signed in ----------------------------------------------------------------

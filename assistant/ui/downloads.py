@@ -8,11 +8,11 @@ folder is removed when the process exits.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 import time
 import uuid
-import weakref
 from pathlib import Path
 
 
@@ -23,8 +23,9 @@ class DownloadDir:
         self.root = Path(tempfile.mkdtemp(prefix=prefix))
         self.keep = max(1, keep)
         self.max_age_s = max_age_s
-        # finalize runs at garbage collection or, at the latest, at interpreter exit.
-        self._remove = weakref.finalize(self, shutil.rmtree, self.root, ignore_errors=True)
+        # At exit, not when this object is collected: a file already handed to a download button
+        # must outlive the callbacks object that wrote it.
+        atexit.register(self.cleanup)
 
     def new_folder(self) -> Path:
         """A fresh sub-folder (so file names never collide), after dropping the oldest ones."""
@@ -46,4 +47,4 @@ class DownloadDir:
 
     def cleanup(self) -> None:
         """Remove the whole folder now (also done automatically at exit)."""
-        self._remove()
+        shutil.rmtree(self.root, ignore_errors=True)
