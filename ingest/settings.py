@@ -94,6 +94,13 @@ class UISettings(BaseModel):
     language: Literal["vi", "en"] = "vi"
     max_upload_mb: int = 50
     concurrency: int = 2  # answers computed at once; more only queue on 2 cores
+    # Memory and disk stay bounded however long the server runs (issue 11.12): a conversation keeps
+    # its latest answers only, the server keeps the state of this many browser sessions (least
+    # recently used dropped first), and temporary downloads and uploads are deleted after an hour.
+    max_turns: int = 20  # answers a conversation keeps: chat, citation panels and follow-up context
+    max_sessions: int = 100  # sessions whose state is kept; ~1 MB each at max_turns
+    max_downloads: int = 20  # course builds whose .md/.docx files are kept on disk
+    temp_max_age_s: int = 3600  # uploads and downloads older than this are deleted
 
 
 class IngestSettings(BaseModel):

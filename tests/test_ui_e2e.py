@@ -24,7 +24,6 @@ import uvicorn
 from starlette.testclient import TestClient
 
 from assistant.chain import Assistant
-from assistant.ui.app import Callbacks
 from assistant.ui.server import check_bind, create_server
 from ingest.embedder import Embedder
 from ingest.settings import Settings, UISettings
@@ -49,6 +48,10 @@ ANSWER_TIMEOUT_MS = 90_000
 @pytest.fixture(scope="module")
 def ui_settings(subset_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A private copy of the shared subset index: the upload below must not change other tests' index."""
+    return private_index(subset_settings, tmp_path_factory)
+
+
+def private_index(subset_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data = tmp_path_factory.mktemp("ui") / "data"
     shutil.copytree(subset_settings.data_dir, data)
     return subset_settings.model_copy(update={"data_dir": data})
@@ -61,11 +64,15 @@ def assistant(ui_settings: Settings, embedder: Embedder) -> Assistant:
 
 @pytest.fixture(scope="module")
 def app_url(assistant: Assistant, ui_settings: Settings) -> Iterator[str]:
-    """The production ASGI app under uvicorn on a free loopback port, in this process."""
+    yield from loopback_server(assistant, ui_settings)
+
+
+def loopback_server(assistant: Assistant, ui_settings: Settings, **ui: Any) -> Iterator[str]:
+    """The production ASGI app under uvicorn on a free loopback port, in this process (``ui``: login)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = ui_settings.model_copy(update={"ui": UISettings(port=port)})
+    settings = ui_settings.model_copy(update={"ui": UISettings(port=port, **ui)})
     server = uvicorn.Server(uvicorn.Config(create_server(assistant, settings), host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -101,23 +108,6 @@ def test_document_route_honours_the_login(assistant: Assistant, ui_settings: Set
     page = client.get(url)
     assert page.status_code == 200 and '<mark id="passage">' in page.text and "294" in page.text
     assert client.get("/doc/khong-co.md").status_code == 404
-
-
-def test_bad_uploads_are_explained_and_change_nothing(
-    assistant: Assistant, ui_settings: Settings, tmp_path: Path
-) -> None:
-    (tmp_path / "chuong-trinh.exe").write_bytes(b"MZ")
-    (tmp_path / "hong.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
-    (tmp_path / "rong.txt").write_text("  \n", encoding="utf-8")
-    shutil.copyfile(ui_settings.collection_path / "official/qd-294-2025-thi-hanh-dieu-le.pdf", tmp_path / "ban-sao.pdf")
-    before = assistant.index.records()
-    status, *_ = Callbacks(assistant, ui_settings).upload([str(p) for p in sorted(tmp_path.iterdir())], "vi")
-    assert "ban-sao.pdf: trùng nội dung" in status and "same content as the indexed document" in status
-    assert "hong.pdf: tệp pdf bị hỏng" in status and "corrupt or unreadable pdf" in status
-    assert "rong.txt: tệp rỗng / file is empty" in status
-    assert "chuong-trinh.exe: định dạng không được hỗ trợ" in status and "unsupported file type" in status
-    assert assistant.index.records() == before
-    assert not any(ui_settings.uploads_path.glob("*"))
 
 
 @pytest.mark.browser

@@ -3,22 +3,25 @@
 The callbacks are a thin shell: answering is ``Assistant.stream``, ingesting is
 ``Ingestor.ingest_files``, the library is ``collection_stats``, and everything shown is built by
 the pure functions in ``render``. What lives here is only what a web page adds: per-browser
-conversation state, the language switch, and vetting uploads before they reach the index.
+conversation state (bounded: ``ui.max_turns``), the language switch, and vetting uploads before
+they reach the index (only files that really arrived through Gradio's upload route).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-import tempfile
+import threading
 import unicodedata
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder, is_in_or_equal
 
 from assistant.chain import Assistant
 from assistant.llm import generator_status
@@ -37,17 +40,34 @@ from ingest.settings import Settings
 
 @dataclass
 class Conversation:
-    """One browser tab's chat: the answers so far and their rendered citation panels.
+    """One browser tab's chat: its latest answers and their rendered citation panels.
 
     Panels are rendered once per answer (they read document text from the index) and kept, so a
-    new answer does not re-render every earlier one; a language switch re-renders them all.
+    new answer does not re-render every earlier one; a language switch re-renders them all. Only
+    the latest ``max_turns`` answers are kept: a tab left open all day must not hold every answer
+    (about 40 KB each, twice over in Gradio's session copy) for as long as the server runs.
+    ``first_turn`` numbers the oldest kept answer, so citation ids stay unique on the page.
+    ``token`` names the conversation in its export link; it is drawn at the first answer, not
+    here, because Gradio gives each session a deep copy of this default value.
     """
 
     results: list[AnswerResult] = field(default_factory=list)
     panels: list[str] = field(default_factory=list)
+    first_turn: int = 0
+    token: str = ""
 
     def questions(self) -> list[str]:
         return [r.question for r in self.results]
+
+    def next_turn(self) -> int:
+        return self.first_turn + len(self.results)
+
+    def add(self, result: AnswerResult, panel: str, max_turns: int) -> None:
+        self.results.append(result)
+        self.panels.append(panel)
+        excess = max(0, len(self.results) - max(1, max_turns))
+        del self.results[:excess], self.panels[:excess]
+        self.first_turn += excess
 
 
 class Callbacks:
@@ -56,7 +76,12 @@ class Callbacks:
     def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
-        self.export_dir = Path(tempfile.mkdtemp(prefix="partydocs-export-"))
+        # Each conversation's latest answer by its token, for the export route; the least recently
+        # answered go first, so the map never outgrows the sessions the server keeps anyway.
+        self.latest: OrderedDict[str, AnswerResult] = OrderedDict()
+        self.latest_lock = threading.Lock()
+        # Paths Gradio's upload route wrote (``Blocks.upload_file_set``, set by ``build_app``).
+        self.received: set[str] = set()
 
     # --- chat -----------------------------------------------------------------------------------
     def answer(
@@ -90,29 +115,35 @@ class Callbacks:
                 pending = {"role": "assistant", "content": render.streaming_markdown(text, language)}
                 yield [*done, asked, pending], gr.skip(), "", conversation, gr.skip()
                 continue
-            turn = len(conversation.results)
-            conversation.results.append(event.result)
-            conversation.panels.append(
-                render.turn_panel(event.result, turn, self.assistant.index.document_text, language)
+            panel = render.turn_panel(
+                event.result, conversation.next_turn(), self.assistant.index.document_text, language
             )
+            conversation.add(event.result, panel, self.settings.ui.max_turns)
+            conversation.token = conversation.token or uuid.uuid4().hex
+            self.remember(conversation.token, event.result)
             yield (
-                render.chat_messages(conversation.results, language),
+                render.chat_messages(conversation.results, language, conversation.first_turn),
                 render.citation_panel(conversation.panels, language),
                 "",
                 conversation,
-                gr.update(value=self.export(event.result, language), interactive=True),
+                render.export_link(conversation.token, language),
             )
 
-    def export(self, result: AnswerResult, language: str) -> str:
-        """A Markdown file for the download button; one folder per answer so names never collide."""
-        folder = self.export_dir / uuid.uuid4().hex[:12]
-        folder.mkdir()
-        path = folder / f"partydocs-{datetime.now():%Y%m%d-%H%M%S}.md"
-        path.write_text(render.export_markdown(result, language), encoding="utf-8")
-        return str(path)
+    def remember(self, token: str, result: AnswerResult) -> None:
+        """Keep ``result`` for the export route, within the same bound as the sessions themselves."""
+        with self.latest_lock:
+            self.latest[token] = result
+            self.latest.move_to_end(token)
+            while len(self.latest) > self.settings.ui.max_sessions:
+                self.latest.popitem(last=False)
+
+    def exported(self, token: str) -> AnswerResult | None:
+        """The answer behind an export link, or None once its conversation has been dropped."""
+        with self.latest_lock:
+            return self.latest.get(token)
 
     def new_conversation(self, language: str) -> tuple[Any, ...]:
-        return [], render.citation_panel([], language), "", Conversation(), gr.update(value=None, interactive=False)
+        return [], render.citation_panel([], language), "", Conversation(), render.export_link("", language)
 
     # --- library ----------------------------------------------------------------------------------
     def library(self, language: str) -> tuple[Any, ...]:
@@ -141,6 +172,9 @@ class Callbacks:
         accepted: dict[str, Path] = {}  # sha256 -> vetted file, so a batch holding a file twice keeps one
         for name in files:
             path = Path(name)
+            if not self.was_uploaded(path):
+                messages.append(f"✗ {bilingual('not_uploaded', name=unicodedata.normalize('NFC', path.name))}")
+                continue
             sha = sha256_file(path)
             problem = self.vet_upload(path, sha, records, accepted)
             if problem:
@@ -150,6 +184,21 @@ class Callbacks:
         if accepted:
             messages += self.ingest(list(accepted.values()), language, progress)
         return ("\n\n".join(messages), None, *self.library(language))
+
+    def was_uploaded(self, path: Path) -> bool:
+        """Whether ``path`` is a file Gradio's upload route wrote, not a server path someone posted.
+
+        Gradio checks this too (``has_launched``, set by ``create_server``); this is the second
+        lock, in our own code, so the rule survives a Gradio upgrade that changes theirs. A real
+        upload is a regular file inside Gradio's upload folder and in this app's upload set.
+        """
+        absolute = os.path.abspath(path)
+        return (
+            absolute in self.received
+            and is_in_or_equal(os.path.realpath(path), os.path.realpath(get_upload_folder()))
+            and path.is_file()
+            and not path.is_symlink()
+        )
 
     def vet_upload(
         self, path: Path, sha: str, records: dict[str, DocumentRecord], accepted: dict[str, Path]
@@ -220,21 +269,21 @@ class Callbacks:
         """Every visible word in the chosen language, chat and citation panels included."""
         conversation.panels = [
             render.turn_panel(result, turn, self.assistant.index.document_text, language)
-            for turn, result in enumerate(conversation.results)
+            for turn, result in enumerate(conversation.results, start=conversation.first_turn)
         ]
         return (
             header_html(language),
             gr.update(label=t(language, "tab_chat")),
             gr.update(label=t(language, "tab_library")),
             gr.update(
-                value=render.chat_messages(conversation.results, language),
+                value=render.chat_messages(conversation.results, language, conversation.first_turn),
                 label=t(language, "chat_label"),
                 placeholder=t(language, "chat_placeholder"),
             ),
             gr.update(placeholder=t(language, "question_placeholder")),
             gr.update(value=t(language, "send")),
             gr.update(value=t(language, "new_chat")),
-            gr.update(label=t(language, "export")),
+            render.export_link(conversation.token, language),
             gr.update(label=t(language, "options")),
             gr.update(**mode_props(language, *generator_status(self.settings))),
             gr.update(label=t(language, "filter_documents")),
@@ -261,9 +310,14 @@ def mode_props(language: str, available: bool, reason: str) -> dict[str, Any]:
     }
 
 
-def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
-    """The whole page; theme, CSS and the citation script are applied where it is served (server.py)."""
-    calls = Callbacks(assistant, settings)
+def build_app(assistant: Assistant, settings: Settings, calls: Callbacks | None = None) -> gr.Blocks:
+    """The whole page; theme, CSS and the citation script are applied where it is served (server.py).
+
+    ``calls`` is passed in when the server needs the same instance (the export route reads it).
+    Nothing about the documents is built into the page: the config and API schema Gradio sends
+    before sign-in would carry it. Library, filters and choices are filled on load, after sign-in.
+    """
+    calls = calls or Callbacks(assistant, settings)
     lang = settings.ui.language
     generator = generator_status(settings)  # one check for both tabs (a server check is an HTTP call)
     with gr.Blocks(title=t(lang, "title")) as demo:
@@ -301,7 +355,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                         send = gr.Button(t(lang, "send"), variant="primary", scale=1, min_width=90, elem_id="send")
                     with gr.Row():
                         new_chat = gr.Button(t(lang, "new_chat"), size="sm", elem_id="new-chat")
-                        export = gr.DownloadButton(t(lang, "export"), size="sm", interactive=False, elem_id="export")
+                        export = gr.HTML(render.export_link("", lang), elem_id="export", padding=False)
                     with gr.Accordion(t(lang, "options"), open=False) as options:
                         mode = gr.Radio(value="extractive", **mode_props(lang, *generator))
                         with gr.Row():
@@ -376,4 +430,5 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             ],
         ).then(calls.library, inputs=[language], outputs=library_outputs)
     demo.queue(default_concurrency_limit=settings.ui.concurrency)
+    calls.received = demo.upload_file_set
     return demo

@@ -8,9 +8,7 @@ in one string because the tab is mounted into a page whose language switch it do
 from __future__ import annotations
 
 import re
-import tempfile
 import unicodedata
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from assistant.chain import Assistant
 from assistant.course import build_course
 from assistant.course_export import course_markdown, write_course
 from assistant.types import Mode
+from assistant.ui.downloads import DownloadDir
 from assistant.ui.render import document_choices
 from ingest.settings import Settings
 
@@ -43,12 +42,12 @@ MAX_QUESTIONS = 30
 
 
 class CourseCallbacks:
-    """What the tab's events call; one instance per app, files in one temporary folder."""
+    """What the tab's events call; one instance per app, files in one bounded temporary folder."""
 
     def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
-        self.export_dir = Path(tempfile.mkdtemp(prefix="partydocs-course-"))
+        self.downloads = DownloadDir("partydocs-course-", settings.ui.max_downloads, settings.ui.temp_max_age_s)
 
     def build(self, topic: str, sources: list[str] | None, questions: float, mode: Mode) -> tuple[Any, ...]:
         """Status, preview and both downloads; a topic the collection lacks is a message, not a crash."""
@@ -59,8 +58,7 @@ class CourseCallbacks:
             course = build_course(self.assistant, topic, sources=sources or [], questions=int(questions), mode=mode)
         except ValueError as error:
             return f"⚠️ {error}", "", *_downloads(None, None)
-        folder = self.export_dir / uuid.uuid4().hex[:12]  # one folder per build: names never collide
-        folder.mkdir()
+        folder = self.downloads.new_folder()  # one folder per build: names never collide
         name = f"bai-giang-{file_slug(topic)}"
         markdown = write_course(course, folder / f"{name}.md")
         docx = write_course(course, folder / f"{name}.docx")
@@ -73,7 +71,11 @@ class CourseCallbacks:
         return status, course_markdown(course), *_downloads(markdown, docx)
 
     def documents(self) -> Any:
-        """Fresh choices each time the tab opens, so uploads made meanwhile are listed."""
+        """Fresh choices each time the tab opens, so uploads made meanwhile are listed.
+
+        This is also the only place the choices are set: built into the page, they would be in
+        the config and API schema that Gradio sends before anyone has signed in.
+        """
         return gr.update(choices=document_choices(self.assistant.catalog, "vi"))
 
 
@@ -105,7 +107,7 @@ def build_course_tab(assistant: Assistant, settings: Settings, generator: tuple[
         with gr.Row():
             documents = gr.Dropdown(
                 label=LABELS["documents"],
-                choices=document_choices(assistant.catalog, "vi"),
+                choices=[],  # filled when the tab opens (``CourseCallbacks.documents``), after sign-in
                 multiselect=True,
                 scale=3,
                 elem_id="course-documents",

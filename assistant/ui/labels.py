@@ -30,6 +30,7 @@ LABELS: dict[Language, dict[str, str]] = {
         "send": "Gửi",
         "new_chat": "Cuộc hỏi đáp mới",
         "export": "Tải câu trả lời (Markdown)",
+        "turns_dropped": "Các câu trả lời cũ hơn đã được lược bớt; cuộc hỏi đáp giữ {kept} câu trả lời gần nhất.",
         "options": "Chế độ trả lời và bộ lọc",
         "mode": "Chế độ trả lời",
         "mode_extractive": "Trích nguyên văn",
@@ -87,6 +88,7 @@ LABELS: dict[Language, dict[str, str]] = {
         "send": "Send",
         "new_chat": "New conversation",
         "export": "Download answer (Markdown)",
+        "turns_dropped": "Earlier answers were dropped; a conversation keeps its {kept} latest answers.",
         "options": "Answer mode and filters",
         "mode": "Answer mode",
         "mode_extractive": "Verbatim quotes",
@@ -171,6 +173,17 @@ UPLOAD_ERRORS: dict[str, tuple[str, str]] = {
         "{name}: không nạp được, bộ văn bản giữ nguyên",
         "{name}: could not be ingested, the collection is unchanged",
     ),
+    "not_uploaded": (
+        "{name}: tệp không được tải lên qua trang này nên không được nạp",
+        "{name}: this file was not uploaded through this page, so it is not ingested",
+    ),
+}
+
+# Refusals of the server's own routes, in both languages whatever the switch says.
+ROUTE_ERRORS: dict[str, str] = {
+    "not_signed_in": "Chưa đăng nhập / Not signed in",
+    "export_gone": "Câu trả lời này không còn trên máy chủ (phiên đã hết hạn); hãy hỏi lại rồi tải về. / "
+    "This answer is no longer on the server (the session expired); ask again, then download.",
 }
 
 

@@ -80,6 +80,10 @@ a.cite-ref:hover { background: #9b1c1c; color: #fff !important; }
 .cite-foot { display: flex; justify-content: space-between; gap: 8px; padding: 6px 10px 8px; font-size: 13px; }
 .cite-source { color: #94a3b8; overflow-wrap: anywhere; }
 .cite-open { color: #9b1c1c !important; white-space: nowrap; font-weight: 600; }
+.export-link { display: inline-block; padding: 4px 12px; border: 1px solid #cbd5e1; border-radius: 4px;
+  font-size: 14px; color: #1e293b !important; text-decoration: none !important; background: #fff; }
+.export-link:hover { border-color: #9b1c1c; color: #9b1c1c !important; }
+.export-link.disabled { color: #94a3b8 !important; background: #f8fafc; cursor: not-allowed; }
 """
 
 # Markers link to "#cite-<turn>-<n>"; opening the card in the browser keeps a click instant and

@@ -278,6 +278,18 @@ def export_markdown(result: AnswerResult, language: str, now: datetime | None = 
     return "\n".join(lines)
 
 
+def export_link(token: str, language: str) -> str:
+    """The download link for a conversation's latest answer, or a greyed-out label before any answer.
+
+    The file is rendered by the server's ``/export/{token}`` route when clicked, so an answer
+    costs no file on disk; the token is random, so one browser cannot guess another's link.
+    """
+    label = html.escape(t(language, "export"))
+    if not token:
+        return f'<span class="export-link disabled">{label}</span>'
+    return f'<a class="export-link" href="export/{url_quote(token)}?lang={language}" download>{label}</a>'
+
+
 # --- the library ----------------------------------------------------------------------------
 LIBRARY_COLUMNS = ("col_title", "col_number", "col_kind", "col_date", "col_chunks", "col_origin", "col_source")
 
@@ -312,10 +324,16 @@ def library_summary(stats: dict[str, Any], language: str) -> str:
 
 
 # --- chat and filters -----------------------------------------------------------------------
-def chat_messages(results: Sequence[AnswerResult], language: str) -> list[dict[str, str]]:
-    """The whole conversation for the Chatbot, rebuilt from the results so a language switch re-labels it."""
+def chat_messages(results: Sequence[AnswerResult], language: str, first_turn: int = 0) -> list[dict[str, str]]:
+    """The conversation for the Chatbot, rebuilt from the results so a language switch re-labels it.
+
+    A conversation keeps only its latest answers; ``first_turn`` is the number of the oldest one
+    kept, so markers still point at their own cards, and a note says earlier answers were dropped.
+    """
     messages: list[dict[str, str]] = []
-    for turn, result in enumerate(results):
+    if first_turn:
+        messages.append({"role": "assistant", "content": f"*{t(language, 'turns_dropped', kept=len(results))}*"})
+    for turn, result in enumerate(results, start=first_turn):
         messages.append({"role": "user", "content": escape_markdown(result.question)})
         messages.append({"role": "assistant", "content": answer_markdown(result, turn, language)})
     return messages

@@ -5,26 +5,30 @@ The app is a FastAPI application with the Gradio page mounted at "/" and one rou
 route is plain HTML rather than a Gradio page so a citation link opens instantly in a new tab
 and lands on the passage through an ordinary ``#passage`` anchor.
 
+A second route, ``/export/{token}``, renders a conversation's latest answer as a Markdown
+download when it is clicked, so answering writes nothing to disk.
+
 Binding anything but loopback exposes internal documents to the network, so it is refused unless
-a username and password are configured; the document route then honours Gradio's login too.
+a username and password are configured; both routes then honour Gradio's login too.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from gradio.routes import App
 from starlette.routing import Mount
 
 from assistant.chain import Assistant
-from assistant.ui.app import build_app
-from assistant.ui.labels import t
+from assistant.ui.app import Callbacks, build_app
+from assistant.ui.labels import ROUTE_ERRORS, t
 from assistant.ui.offline import CSS, HEAD, system_theme
-from assistant.ui.render import document_page
+from assistant.ui.render import document_page, export_markdown
 from ingest.settings import Settings, UISettings
 
 
@@ -60,25 +64,46 @@ def _signed_in(gradio_app: App, request: Request) -> bool:
 
 
 def create_server(assistant: Assistant, settings: Settings) -> FastAPI:
-    """The ASGI app: the page at "/", documents at "/doc/{source}"; uvicorn or a test runs it."""
+    """The ASGI app: the page at "/", documents at "/doc/{source}", answers at "/export/{token}"."""
     check_bind(settings.ui)
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     mounted: list[App] = []
+    calls = Callbacks(assistant, settings)
 
     @server.get("/doc/{source:path}", response_class=HTMLResponse)
     def document(source: str, request: Request, start: int = -1, end: int = -1, lang: str = "") -> HTMLResponse:
         language = lang if lang in ("vi", "en") else settings.ui.language
         if not _signed_in(mounted[0], request):
-            raise HTTPException(status_code=401, detail="Chưa đăng nhập / Not signed in")
+            raise HTTPException(status_code=401, detail=ROUTE_ERRORS["not_signed_in"])
         record = assistant.index.records().get(source)
         if record is None or record.status != "ok" or not (text := assistant.index.document_text(source)):
             raise HTTPException(status_code=404, detail=t(language, "document_not_found"))
         return HTMLResponse(document_page(record.meta.as_dict(), text, start, end, language))
 
+    @server.get("/export/{token}")
+    def export(token: str, request: Request, lang: str = "") -> Response:
+        """The answer as a Markdown file, rendered now: nothing is written to disk for it."""
+        if not _signed_in(mounted[0], request):
+            raise HTTPException(status_code=401, detail=ROUTE_ERRORS["not_signed_in"])
+        if (result := calls.exported(token)) is None:
+            raise HTTPException(status_code=404, detail=ROUTE_ERRORS["export_gone"])
+        language = lang if lang in ("vi", "en") else settings.ui.language
+        name = f"partydocs-{datetime.now():%Y%m%d-%H%M%S}.md"
+        return Response(
+            export_markdown(result, language),
+            media_type="text/markdown; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
     ui = settings.ui
+    demo = build_app(assistant, settings, calls)
+    # Gradio reads these when the app is mounted: sessions kept (least recently used dropped) and
+    # the sweep of its cache folder (uploads, copies of downloads), also emptied at shutdown.
+    demo.state_session_capacity = ui.max_sessions
+    demo.delete_cache = (max(60, ui.temp_max_age_s // 4), ui.temp_max_age_s)
     gr.mount_gradio_app(
         server,
-        build_app(assistant, settings),
+        demo,
         path="/",
         server_name=ui.host,
         server_port=ui.port,
@@ -90,6 +115,10 @@ def create_server(assistant: Assistant, settings: Settings) -> FastAPI:
         head=HEAD,
     )
     mounted += [route.app for route in server.routes if isinstance(route, Mount) and isinstance(route.app, App)]
+    # Gradio refuses input files that were not uploaded (processing_utils._check_allowed) only
+    # once the Blocks have "launched"; mounting never sets that, so without this line any signed-in
+    # user (any local process, without a login) could have the upload callback read a server path.
+    demo.has_launched = True
     return server
 
 
