@@ -92,7 +92,6 @@ class UISettings(BaseModel):
     username: str | None = None
     password: str | None = None
     language: Literal["vi", "en"] = "vi"
-    max_upload_mb: int = 50
     concurrency: int = 2  # answers computed at once; more only queue on 2 cores
     # Memory and disk stay bounded however long the server runs (issue 11.12): a conversation keeps
     # its latest answers only, the server keeps the state of this many browser sessions (least

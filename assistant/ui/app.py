@@ -208,8 +208,9 @@ class Callbacks:
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             return bilingual("unsupported", name=name, suffixes=", ".join(sorted(SUPPORTED_SUFFIXES)))
         size_mb = path.stat().st_size / 1_000_000
-        if size_mb > self.settings.ui.max_upload_mb:
-            return bilingual("too_large", name=name, size=size_mb, limit=self.settings.ui.max_upload_mb)
+        limit = self.settings.ingest.max_file_mb  # one limit for uploads and ingest: a file over it would fail there
+        if size_mb > limit:
+            return bilingual("too_large", name=name, size=size_mb, limit=limit)
         if sha in accepted:
             return bilingual("duplicate", name=name, existing=accepted[sha].name)
         same = next((r for r in records.values() if r.sha256 == sha and r.status == "ok"), None)
@@ -291,7 +292,7 @@ class Callbacks:
             gr.update(label=t(language, "filter_years")),
             render.citation_panel(conversation.panels, language),
             conversation,
-            gr.update(label=t(language, "upload", mb=self.settings.ui.max_upload_mb)),
+            gr.update(label=t(language, "upload", mb=f"{self.settings.ingest.max_file_mb:g}")),
             gr.update(value=t(language, "upload_button")),
         )
 
@@ -367,7 +368,7 @@ def build_app(assistant: Assistant, settings: Settings, calls: Callbacks | None 
             with gr.Tab(t(lang, "tab_library"), id="library") as library_tab:
                 with gr.Row(equal_height=False):
                     files = gr.File(
-                        label=t(lang, "upload", mb=settings.ui.max_upload_mb),
+                        label=t(lang, "upload", mb=f"{settings.ingest.max_file_mb:g}"),
                         file_count="multiple",
                         file_types=sorted(SUPPORTED_SUFFIXES),
                         height=150,

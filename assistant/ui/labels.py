@@ -158,8 +158,8 @@ UPLOAD_ERRORS: dict[str, tuple[str, str]] = {
         "{name}: unsupported file type (accepted: {suffixes})",
     ),
     "too_large": (
-        "{name}: tệp {size:.1f} MB vượt giới hạn {limit} MB",
-        "{name}: file of {size:.1f} MB exceeds the {limit} MB limit",
+        "{name}: tệp {size:.1f} MB vượt giới hạn {limit:g} MB",
+        "{name}: file of {size:.1f} MB exceeds the {limit:g} MB limit",
     ),
     "duplicate": (
         "{name}: trùng nội dung với văn bản đã có “{existing}”, không nạp lại",
