@@ -10,9 +10,9 @@ as a remote generator, and the parent keeps one code path (``OpenAICompatibleGen
 - it dies with its parent (``PR_SET_PDEATHSIG``), so a killed app leaves no 1 GB orphan;
 - if it dies, the request in flight fails with ``GeneratorCrashed`` (the chain answers
   extractively and says why) and the next request starts a new child;
-- llama.cpp keeps the processed prefix of the last prompt, and every answer prompt starts with the
-  same instructions (``prompts.answer``); start-up primes that prefix, so even the first question
-  pays prompt time only for its passages and itself. (llama-cpp-python's RAM prompt cache is not
+- llama.cpp keeps the processed prefix of the last prompt, so a Vietnamese answer prompt reuses the
+  instructions the previous one processed; start-up primes them, so the first question does too.
+  (llama-cpp-python's RAM prompt cache, which would keep both languages' instructions, is not
   used: it copies the whole logits buffer, ~300 MB for this vocabulary, with every saved state.)
 
 Run as ``python -m assistant.local_llm`` it is the child: it arms the parent-death signal and hands
@@ -201,7 +201,7 @@ _SUPERVISORS_LOCK = threading.Lock()
 
 def local_generator(model_path: Path, config: GeneratorSettings, log_path: Path) -> LocalServerGenerator:
     """One supervisor (so one child, one copy of the model) per process and model configuration,
-    primed with the answer prompts' shared prefix; the first caller's ``log_path`` is kept."""
+    primed with the Vietnamese answer prompt's instructions; the first caller's ``log_path`` is kept."""
     key = (model_path, config.model_dump_json())
     with _SUPERVISORS_LOCK:
         if key not in _SUPERVISORS:
