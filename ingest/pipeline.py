@@ -257,7 +257,10 @@ class Ingestor:
                 in_folder = set(paths) | {s.source for s in skipped}
                 gone = [r for s, r in records.items() if r.origin == origin and s not in in_folder]
                 self._check_removals(root, [r for r in gone if r.status != "skipped"], prune)
-                skipped = skipped + self._duplicates(paths, hashes, records, {r.meta.source for r in gone}, origin)
+                # Only documents of this origin can be originals: an official document is never
+                # skipped because someone uploaded a copy of it first.
+                same_origin = {name: r for name, r in records.items() if r.origin == origin}
+                skipped = skipped + self._duplicates(paths, hashes, same_origin, {r.meta.source for r in gone})
                 self._record_skipped(skipped, records, origin, report)
             todo = self._to_parse(paths, hashes, records, incomplete, report)
             for record in gone:
@@ -328,24 +331,17 @@ class Ingestor:
         )
 
     def _duplicates(
-        self,
-        paths: dict[str, Path],
-        hashes: dict[str, str],
-        records: dict[str, DocumentRecord],
-        gone: set[str],
-        origin: str,
+        self, paths: dict[str, Path], hashes: dict[str, str], records: dict[str, DocumentRecord], gone: set[str]
     ) -> list[FileFailure]:
         """Files whose bytes another document already has: indexing them would cite one passage twice.
 
         The document already indexed keeps its place, then the first path in sorted order, so the
         choice is stable from run to run. Empty and oversized files are left to fail on their own.
-        Only documents of the same origin count: an official document is never skipped because
-        someone uploaded a copy of it first (the upload check refuses copies the other way round).
         """
         first: dict[str, str] = {}
         for source, record in sorted(records.items()):
             staying = source not in gone and (source not in paths or record.sha256 == hashes[source])
-            if record.status == "ok" and staying and record.origin == origin:
+            if record.status == "ok" and staying:
                 first.setdefault(record.sha256, source)
         duplicates = []
         for source in sorted(paths):
