@@ -2,7 +2,7 @@
 
 The answer code only needs "stream text for these chat messages" and "how many tokens is this", so
 that is the whole interface. Both generators speak the same protocol through one HTTP client: the
-local model runs in a child process (``assistant.llm_server``), because llama.cpp is native code
+local model runs in a child process (``assistant.local_llm``), because llama.cpp is native code
 and a crash there (SIGSEGV from a CPU kernel, an out-of-memory kill) must end only the generator,
 never the UI serving every user. The HTTP client uses only the standard library: no extra
 dependency for a 60-line protocol.
@@ -184,4 +184,4 @@ def make_generator(settings: Settings) -> tuple[Generator | None, str]:
         return OpenAICompatibleGenerator(config.url, config.api_model), reason
     from assistant.local_llm import local_generator  # it builds on this module's client
 
-    return local_generator(settings.generator_model_file, config, settings.data_dir / "logs" / "generator.log"), reason
+    return local_generator(settings.generator_model_file, config, settings.generator_log_file), reason

@@ -180,12 +180,13 @@ class LocalServerGenerator:
         request waits briefly for the exit status before calling it anything else.
         """
         process = self._process
+        as_is = error if isinstance(error, GeneratorError) else GeneratorError(str(error))
         if process is None:
-            return error if isinstance(error, GeneratorError) else GeneratorError(str(error))
+            return as_is
         try:
             code = process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            return error if isinstance(error, GeneratorError) else GeneratorError(str(error))
+            return as_is
         self._process, self._client = None, None
         how = describe_exit(code)
         return GeneratorCrashed(
@@ -215,9 +216,7 @@ def smoke_test(settings: Settings) -> str:
     Setup ends with this so that a build that cannot run on this CPU fails at ``make generator``,
     with its likely cause named, instead of at a user's first generative question.
     """
-    generator = local_generator(
-        settings.generator_model_file, settings.generator, settings.data_dir / "logs" / "generator.log"
-    )
+    generator = local_generator(settings.generator_model_file, settings.generator, settings.generator_log_file)
     try:
         return "".join(generator.stream([{"role": "user", "content": "Xin chào"}], max_tokens=4, temperature=0.0))
     except GeneratorError as exc:

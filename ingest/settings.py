@@ -155,6 +155,11 @@ class Settings(BaseSettings):
         return self.model_cache / self.embedding.name
 
     @property
+    def generator_log_file(self) -> Path:
+        """Where the local generator's child process writes (its crashes are explained there)."""
+        return self.data_dir / "logs" / "generator.log"
+
+    @property
     def generator_model_file(self) -> Path:
         return self.model_cache / f"{self.generator.name}.gguf"
 

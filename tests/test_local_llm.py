@@ -137,7 +137,7 @@ def test_setup_smoke_generation_fails_with_the_likely_cause(tmp_path: Path) -> N
     message = str(failed.value)
     assert "The generator cannot run on this machine" in message and "make generator" in message
     assert "exit code" in message or "SIG" in message
-    assert (settings.data_dir / "logs" / "generator.log").read_text().strip()  # the child's own words are kept
+    assert settings.generator_log_file.read_text().strip()  # the child's own words are kept
 
 
 def test_exit_statuses_are_described_by_their_signal() -> None:
