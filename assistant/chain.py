@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from assistant.extractive import extractive_answer
+from assistant.evidence import Selection, question_focus, select_units
+from assistant.extractive import ExtractiveAnswer, extractive_answer
 from assistant.generative import GenerationEvent, generate_answer
 from assistant.glossary import detect_language, load_glossary
 from assistant.llm import Generator, GeneratorError, make_generator
@@ -177,19 +178,38 @@ class Assistant:
             if not evidence:
                 result.refused = True
                 result.answer = "\n".join([*state.notes, REFUSAL[result.language]])
-            elif state.mode == "generative":
-                yield from self._generate(state, evidence, result)
             else:
-                self._extract(state, evidence, result)
+                selection = self._select(state, evidence)
+                result.answerability = {"best": round(selection.best, 3), "coverage": round(selection.coverage, 3)}
+                if selection.best < retrieval.min_focus and not state.mentions:
+                    # On topic but without the point asked: say so, then show what is closest.
+                    closest = self._extract(state, evidence, result, selection)
+                    result.refused = True
+                    result.answer = "\n".join([*state.notes, REFUSAL[result.language], *closest.body])
+                elif state.mode == "generative":
+                    yield from self._generate(state, evidence, result, selection)
+                else:
+                    self._extract(state, evidence, result, selection)
             result.timings_ms["answer"] = _ms(started)
             result.timings_ms["total"] = sum(v for k, v in result.timings_ms.items() if k != "total")
             yield AnswerEvent(result=result)
 
-    def _extract(self, state: _State, evidence: list[Passage], result: AnswerResult) -> None:
-        text, result.citations = extractive_answer(
-            state.rewritten, state.keyword_terms, evidence[: self.settings.retrieval.answer_passages], state.language
-        )
-        result.answer = "\n".join([*result.notes, text])
+    def _select(self, state: _State, evidence: list[Passage]) -> Selection:
+        """The units an answer is built from; both modes answer from the same selection."""
+        focus = question_focus(state.rewritten, state.keyword_terms, self.retriever.keyword.idf, state.language)
+        named = [r.matches[0].source for r in state.resolutions if r.status == "found"]
+        documents = list(dict.fromkeys(named))
+        if len(documents) > 1:  # a comparison draws on every retrieved passage of the documents named
+            return select_units(state.rewritten, focus, evidence, documents)
+        return select_units(state.rewritten, focus, evidence[: self.settings.retrieval.answer_passages])
+
+    def _extract(
+        self, state: _State, evidence: list[Passage], result: AnswerResult, selection: Selection
+    ) -> ExtractiveAnswer:
+        answer = extractive_answer(selection, evidence, result.language)
+        result.lead, result.parts, result.citations = answer.lead, answer.parts, answer.citations
+        result.answer = "\n".join([*result.notes, answer.lead, *answer.body])
+        return answer
 
     def generator(self) -> tuple[Generator | None, str]:
         """The generator, loaded on first use (a 1 GB model chat may never need) and then shared by
@@ -200,7 +220,9 @@ class Assistant:
                 return None, reason
         return self._generator, ""
 
-    def _generate(self, state: _State, evidence: list[Passage], result: AnswerResult) -> Iterator[AnswerEvent]:
+    def _generate(
+        self, state: _State, evidence: list[Passage], result: AnswerResult, selection: Selection
+    ) -> Iterator[AnswerEvent]:
         """Stream the model's draft, then keep only sentences the cited passages support.
 
         A generator that fails mid-answer (its process killed, its server gone) does not fail the
@@ -209,15 +231,18 @@ class Assistant:
         generator, reason = self.generator()
         if generator is None:
             raise RuntimeError(reason)
-        passages = evidence[: self.settings.retrieval.answer_passages]
+        reach = max((u.passage_rank + 1 for u in selection.units), default=0)
+        passages = evidence[: max(self.settings.retrieval.answer_passages, reach)]
         # The model never sees the history, so it gets the standalone query.
-        events = generate_answer(state.rewritten, passages, result.language, generator, self.embedder, self.settings)
+        events = generate_answer(
+            state.rewritten, passages, result.language, generator, self.embedder, self.settings, selection
+        )
         try:
             yield from self._checked(events, state, result)
         except GeneratorError as exc:
             result.mode = "extractive"
             result.notes = [*state.notes, GENERATOR_FALLBACK[result.language].format(reason=exc)]
-            self._extract(state, evidence, result)
+            self._extract(state, evidence, result, selection)
 
     def _checked(self, events: Iterator[GenerationEvent], state: _State, result: AnswerResult) -> Iterator[AnswerEvent]:
         for event in events:

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from assistant.evidence import Selection
 from assistant.injection import is_instruction
 from assistant.llm import Generator
 from assistant.support import (
@@ -101,16 +102,20 @@ def generate_answer(
     generator: Generator,
     embedder: Embedder,
     settings: Settings,
+    selection: Selection | None = None,
     max_tokens: int | None = None,
 ) -> Iterator[GenerationEvent]:
     """Stream a cited draft, then yield the checked result as the final event.
 
-    Markers [n] refer to ``passages[n - 1]``. Passages that do not fit the context are left out
-    (the later ones: the list arrives ranked), and a marker pointing at one of them is invalid.
+    Markers [n] refer to ``passages[n - 1]``. With a ``selection`` the model is shown only its
+    units (the sentences and whole lists that answer), not whole passages: prompt processing is
+    most of the wait before the first token on a 2-core CPU, and a list shown whole is a list the
+    answer can cover. Passages that do not fit the context are left out (the later ones: the list
+    arrives ranked), and a marker pointing at one of them is invalid.
     """
     started = time.perf_counter()
     max_tokens = max_tokens or settings.generator.max_new_tokens
-    visible, notes = _visible_passages(passages)
+    visible, notes = _visible_passages(passages, selection)
     visible = _fit_context(question, passages, visible, language, generator, settings, max_tokens)
     if not visible:
         yield GenerationEvent(result=GenerationResult(REFUSAL[language], True, notes=notes))
@@ -225,11 +230,14 @@ def _citations(
     return sorted(citations.values(), key=lambda c: c.n)
 
 
-def _visible_passages(passages: Sequence[Passage]) -> tuple[dict[int, str], list[str]]:
+def _visible_passages(passages: Sequence[Passage], selection: Selection | None) -> tuple[dict[int, str], list[str]]:
     visible: dict[int, str] = {}
     notes: list[str] = []
     for n, passage in enumerate(passages, start=1):
-        text, removed = neutralise(passage.text)
+        shown = passage.text if selection is None else _selected_text(passage.text, selection, n - 1)
+        if not shown:
+            continue
+        text, removed = neutralise(shown)
         if removed:
             notes.append(
                 f"Đã lược bỏ {len(removed)} câu dạng mệnh lệnh trong đoạn [{n}] / "
@@ -238,6 +246,12 @@ def _visible_passages(passages: Sequence[Passage]) -> tuple[dict[int, str], list
         if text:
             visible[n] = text
     return visible, notes
+
+
+def _selected_text(text: str, selection: Selection, rank: int) -> str:
+    """The units chosen from one passage, in the order the document has them."""
+    units = sorted((u for u in selection.units if u.passage_rank == rank), key=lambda u: text.find(u.lead))
+    return "\n".join(u.text() for u in units)
 
 
 def _fit_context(

@@ -85,6 +85,23 @@ class Citation:
 
 
 @dataclass
+class AnswerPart:
+    """One block of an answer: verbatim claims from one passage, cited as [citation].
+
+    ``frame`` says where the claims come from ("From 294-QĐ/TW, section 3.8 …"); it is presentation,
+    not a claim. ``more`` counts list items left out for length.
+    """
+
+    citation: int
+    claims: list[str]
+    frame: str = ""
+    more: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"citation": self.citation, "frame": self.frame, "claims": self.claims, "more": self.more}
+
+
+@dataclass
 class Filters:
     """Optional restrictions chosen by the user (UI filters, CLI flags)."""
 
@@ -108,6 +125,11 @@ class AnswerResult:
     retrieved: list[Passage] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "Hướng dẫn 26 is not in the collection"
     flagged: list[str] = field(default_factory=list)  # generated sentences dropped by the support check
+    # The answer as structure: a lead line, then parts; ``answer`` is its rendering (plus notes).
+    lead: str = ""
+    parts: list[AnswerPart] = field(default_factory=list)
+    # How much of the question's focus the evidence holds (assistant.evidence): "best" unit, "coverage" of all.
+    answerability: dict[str, float] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -120,6 +142,9 @@ class AnswerResult:
             "mode": self.mode,
             "notes": self.notes,
             "flagged": self.flagged,
+            "lead": self.lead,
+            "parts": [part.to_json() for part in self.parts],
+            "answerability": self.answerability,
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [p.citation_fields() for p in self.retrieved[:10]],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},

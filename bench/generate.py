@@ -3,10 +3,13 @@
 Usage:  python bench/generate.py [--max-tokens N] [--rounds N]
 
 Five questions (Vietnamese and English, one unanswerable) with fixed passages cut from the real
-QĐ 294 PDF, run through ``generate_answer`` exactly as the app does (neutralising, context fitting,
-streaming, support check), through the generator the app uses (the local model starts and is
-primed before the timed answers, as a running app has it). To compare two versions, run this file
-from each checkout back to back on one machine and compare the median first-token lines. Results
+QĐ 294 PDF, run through ``generate_answer`` exactly as the app does (evidence selection,
+neutralising, context fitting, streaming, support check), through the generator the app uses (the
+local model starts and is primed before the timed answers, as a running app has it). Every case
+runs twice per round, interleaved in alternating order: once shown the selected units (what the app
+does) and once shown the whole passages (what it did before), so the ratio of the two medians is
+measured in one run on one machine. Word weights come from the configured index (uniform when it
+is empty). To compare with another checkout, run its copy of this file back to back. Results
 are appended to ``bench/results/generate.md`` with the machine, the build,
 the load average and the date: on a shared 2-core box the load changes the figures several-fold,
 so a number without them means nothing.
@@ -21,6 +24,7 @@ import statistics
 import sys
 import time
 import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,15 +32,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import ingest  # noqa: F401  - offline mode first
+from assistant.evidence import question_focus, select_units
 from assistant.generative import GenerationResult, generate_answer
+from assistant.glossary import load_glossary
 from assistant.llm import Generator, make_generator
 from assistant.local_llm import LocalServerGenerator
 from assistant.types import Passage
 from bench import machine
 from ingest.embedder import Embedder
+from ingest.keyword_sync import sync_keyword_index
+from ingest.service import open_index
 from ingest.settings import Settings
 from prompts.answer import Language
 
+IdfLookup = Callable[[Sequence[str]], Mapping[str, float]]
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.md"
 SOURCE = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 
@@ -107,37 +116,56 @@ def passages_for(case: Case, text: str) -> list[Passage]:
 
 
 def run_case(
-    case: Case, passages: list[Passage], generator: Generator, embedder: Embedder, settings: Settings, max_tokens: int
+    case: Case,
+    passages: list[Passage],
+    generator: Generator,
+    embedder: Embedder,
+    settings: Settings,
+    max_tokens: int,
+    idf: IdfLookup | None,
 ) -> tuple[GenerationResult, float]:
+    """One answer; ``idf`` given: shown the selected units, as the app does; None: whole passages."""
     started = time.perf_counter()
+    selection = None
+    if idf is not None:
+        terms = load_glossary().expand(case.question)
+        selection = select_units(case.question, question_focus(case.question, terms, idf, case.language), passages)
     result = None
-    for event in generate_answer(case.question, passages, case.language, generator, embedder, settings, max_tokens):
+    for event in generate_answer(
+        case.question, passages, case.language, generator, embedder, settings, selection, max_tokens
+    ):
         result = event.result or result
     assert result is not None
     return result, time.perf_counter() - started
 
 
 def run_all(
-    generator: Generator, embedder: Embedder, settings: Settings, max_tokens: int, rounds: int
-) -> tuple[list[str], list[float]]:
-    """Every case ``rounds`` times (cases interleaved, as users' questions are): table rows and first-token times."""
+    generator: Generator, embedder: Embedder, settings: Settings, max_tokens: int, rounds: int, idf: IdfLookup
+) -> tuple[list[str], dict[str, list[float]]]:
+    """Every case ``rounds`` times in both arms (cases interleaved, as users' questions are, and the
+    arms' order alternating): table rows and first-token times per arm."""
     text = document_text(settings)
-    rows, firsts = [], []
-    for _ in range(rounds):
-        for case in CASES:
+    rows: list[str] = []
+    firsts: dict[str, list[float]] = {"selected": [], "whole": []}
+    for round_no in range(rounds):
+        for i, case in enumerate(CASES):
             passages = passages_for(case, text)
-            result, total_s = run_case(case, passages, generator, embedder, settings, max_tokens)
-            tokens = generator.count_tokens(result.draft)
-            first_s = result.timings_ms.get("first_token", float("nan")) / 1000
-            decode_s = result.timings_ms.get("generate", 0.0) / 1000 - first_s
-            firsts.append(first_s)
-            rows.append(
-                f"| {case.name} | {case.language} | {sum(len(p.text) for p in passages)} | {first_s:.2f} | "
-                f"{total_s:.1f} | {tokens} | {tokens / decode_s if decode_s > 0 else float('nan'):.1f} | "
-                f"{result.timings_ms.get('check', 0.0):.0f} | {'yes' if result.refused else 'no'} | "
-                f"{len(result.flagged)} | {result.answer[:80].replace('|', '/')} |"
-            )
-            print(rows[-1], flush=True)
+            arms = ("selected", "whole") if (round_no + i) % 2 == 0 else ("whole", "selected")
+            for arm in arms:
+                result, total_s = run_case(
+                    case, passages, generator, embedder, settings, max_tokens, idf if arm == "selected" else None
+                )
+                tokens = generator.count_tokens(result.draft)
+                first_s = result.timings_ms.get("first_token", float("nan")) / 1000
+                decode_s = result.timings_ms.get("generate", 0.0) / 1000 - first_s
+                firsts[arm].append(first_s)
+                rows.append(
+                    f"| {case.name} | {arm} | {case.language} | {sum(len(p.text) for p in passages)} | {first_s:.2f} | "
+                    f"{total_s:.1f} | {tokens} | {tokens / decode_s if decode_s > 0 else float('nan'):.1f} | "
+                    f"{result.timings_ms.get('check', 0.0):.0f} | {'yes' if result.refused else 'no'} | "
+                    f"{len(result.flagged)} | {result.answer[:80].replace('|', '/')} |"
+                )
+                print(rows[-1], flush=True)
     return rows, firsts
 
 
@@ -166,16 +194,21 @@ def main() -> int:
     if isinstance(generator, LocalServerGenerator):
         generator.ensure_running()  # start and prime the child outside the timed answers
     load_s = time.perf_counter() - started
-    rows, firsts = run_all(generator, embedder, settings, max_tokens, args.rounds)
+    _, index = open_index(settings, embedder)
+    rows, firsts = run_all(
+        generator, embedder, settings, max_tokens, args.rounds, sync_keyword_index(settings, index).idf
+    )
+    selected, whole = statistics.median(firsts["selected"]), statistics.median(firsts["whole"])
     header = (
         f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
         f"Machine: {machine_line}, {os.getloadavg()[0]:.1f} at the end. llama-cpp-python build: `{llama_build()}`. "
         f"{settings.generator.threads} threads, n_ctx {settings.generator.context_tokens}, max_tokens {max_tokens}, "
         f"temperature {settings.generator.temperature}, "
         f"{args.rounds} round(s). {generator.name} start {load_s:.1f} s.\n\n"
-        f"**Median first token {statistics.median(firsts):.2f} s over {len(firsts)} answers.**\n\n"
-        "| case | lang | passage chars | first token s | total s | draft tokens | decode tok/s | check ms "
-        "| refused | flagged | answer (start) |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+        f"**Median first token: selected units {selected:.2f} s, whole passages {whole:.2f} s "
+        f"({(selected / whole - 1) * 100:+.0f}%), {len(firsts['selected'])} answers each.**\n\n"
+        "| case | shown | lang | passage chars | first token s | total s | draft tokens | decode tok/s | check ms "
+        "| refused | flagged | answer (start) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     print(header)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ matplotlib.use("Agg")  # files only; never a display
 import matplotlib.pyplot as plt
 
 from assistant.extractive import INTRO
+from assistant.support import split_sentences
 from eval.metrics import SupportFn, aggregate, gold_hit_rank
 
 K_VALUES = (1, 3, 5, 10)
@@ -95,11 +96,25 @@ _LEAD_INS = frozenset(INTRO.values())
 
 
 def claims_only(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record with its answer reduced to claims: no fixed lead-in line, no reference notes.
+    """The record with its answer reduced to claims, each line ending in its citation marker.
 
-    "Theo bộ văn bản:" and "“Hướng dẫn 26” is not in the collection" are presentation, not claims
-    that need a citation; scored as uncited sentences they would cap every answer's ALCE recall.
+    An answer with ``parts`` (extractive) is scored from them directly: the claims and the passage
+    each part cites, never the frames, lead-in and notes around them. Otherwise (generative text)
+    "Theo bộ văn bản:" and "“Hướng dẫn 26” is not in the collection" are stripped: presentation,
+    not claims that need a citation; scored as uncited sentences they would cap every answer's
+    ALCE recall. A refusal claims nothing, whatever closest passages it shows to help the reader.
     """
+    if record.get("refused"):
+        return {**record, "answer": ""}
+    parts = record.get("parts") or []
+    if parts:
+        lines = [
+            f"{sentence} [{part['citation']}]"
+            for part in parts
+            for claim in part["claims"]
+            for sentence in split_sentences(claim)
+        ]
+        return {**record, "answer": "\n".join(lines)}
     skip = _LEAD_INS | set(record.get("notes", []))
     answer = "\n".join(line for line in str(record.get("answer", "")).splitlines() if line.strip() not in skip)
     return {**record, "answer": answer}

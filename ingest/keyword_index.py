@@ -9,6 +9,7 @@ incremental update to get wrong.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -63,6 +64,25 @@ class KeywordIndex:
         if allowed_ids is not None:
             scores = np.where(self._mask(allowed_ids), scores, 0.0)
         return self._top(scores, k)
+
+    def idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        """BM25's weight of each token: rare words weigh most. A syllable the collection never
+        uses weighs the most of all (a question about something absent); an unseen compound
+        weighs nothing, because its syllables, which the tokenizer also emits, stand for it."""
+        if self._bm25 is None:
+            return dict.fromkeys(tokens, 1.0)
+        n_docs = len(self._ids)
+        indptr = self._bm25.scores["indptr"]
+        unseen = math.log(1 + (n_docs + 0.5) / 0.5)
+        weights: dict[str, float] = {}
+        for token in tokens:
+            index = self._bm25.vocab_dict.get(token)
+            if index is None:
+                weights[token] = 0.0 if "_" in token else unseen
+                continue
+            df = int(indptr[index + 1] - indptr[index])
+            weights[token] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        return weights
 
     def _mask(self, allowed_ids: Collection[str]) -> np.ndarray:
         allowed = allowed_ids if isinstance(allowed_ids, set | frozenset) else set(allowed_ids)

@@ -59,6 +59,11 @@ class RetrievalSettings(BaseModel):
     # Vietnamese answerable >= 0.454 vs off-topic <= 0.424; English answerable >= 0.343 vs <= 0.323.
     refuse_below: float = 0.44
     refuse_below_en: float = 0.33
+    # Evidence that is on topic can still lack the question's point ("the minimum time a rotated
+    # cadre serves" next to rules on rotation). Below this share of the question's focus weight in
+    # the best unit of evidence (assistant.evidence), the answer says the collection does not hold
+    # it. Calibrated by eval/answerability.py (leave one document out; see eval/reports/answerability).
+    min_focus: float = 0.0
     # BM25 over English words against Vietnamese text is mostly noise (dev hit@5 0.19 alone), so for
     # English questions it only breaks ties between dense results (glossary terms still count).
     keyword_weight_en: float = 0.3

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.chain import Assistant
-from assistant.extractive import is_heading
+from assistant.evidence import is_heading
 from assistant.rewrite import needs_context, rewrite_followup
 from assistant.types import Filters
 from ingest.embedder import Embedder
@@ -55,6 +55,30 @@ def test_guidance_26_not_in_collection_says_so_and_shows_what_it_has(assistant: 
     assert any(s.startswith("seeds/") for s in sources)
     seed_text = " ".join(p.text for p in result.retrieved[:5] if p.source.startswith("seeds/"))
     assert "26" in seed_text or "số dư" in seed_text
+
+
+SO_DU_SENTENCE = "trình tự thực hiện quy trình nhân sự cấp ủy và số dư"
+
+
+@pytest.mark.parametrize(
+    ("question", "absent"),
+    [
+        ("Hướng dẫn 26 nói gì về số dư?", "không có trong bộ văn bản"),
+        ("What does Guidance 26 say about surplus candidates?", "not in the collection"),
+    ],
+)
+def test_guidance_26_answer_quotes_the_so_du_sentence_and_says_the_guidance_is_absent(
+    assistant: Assistant, question: str, absent: str
+) -> None:
+    """The point asked is "số dư": of everything seed 001 says, the one sentence naming it is quoted."""
+    result = assistant.ask(question)
+    assert absent in result.answer
+    claims = [claim for part in result.parts for claim in part.claims]
+    assert any(SO_DU_SENTENCE in claim for claim in claims), claims
+    part = next(p for p in result.parts if any(SO_DU_SENTENCE in c for c in p.claims))
+    cited = next(c for c in result.citations if c.n == part.citation)
+    assert cited.passage.source == "seeds/001_08361227f022f5cb.txt"
+    assert SO_DU_SENTENCE in cited.passage.text
 
 
 def test_off_topic_question_is_refused_with_closest_passages(assistant: Assistant) -> None:

@@ -1,0 +1,315 @@
+"""Evidence units: the part of the retrieved passages that answers the question, in the document's shape.
+
+Retrieval usually puts the right passage first, but a passage is a whole section: the answer is one
+sentence of it (a deadline, who decides) or one list in it (the steps of a ceremony, the papers of a
+dossier, the cases of a rule). A fixed number of top-scoring sentences cuts such lists to their
+first items and, scoring by overall word overlap, prefers a sentence that repeats the question's
+common words to the one holding its point. So:
+
+- a passage is read as its own structure: numbered headings, "a)" points, "-" items, "Bước n:" steps.
+  A line that opens a list (a heading, or a line ending in ":") owns the deeper lines after it;
+- the question's *focus* is its words weighted by rarity in the collection (BM25's IDF), so "số dư"
+  outweighs "hướng dẫn" and "đảng viên"; English questions bring their glossary terms;
+- a unit (a sentence, or a list with its opening line) is scored by the share of focus weight it
+  covers, with its section heading as context, plus the passage's retrieval evidence;
+- the answer leads with the best unit, a whole list in document order when that is what answers,
+  then adds only sentences that cover focus the lead left uncovered.
+
+Both answer modes use the selection: extractive answers quote the units, and the generator is
+shown them instead of whole passages (fewer prompt tokens, and the lists it must cover).
+``coverage`` is the answerability signal (``assistant.answerability``): how much of the focus the
+evidence holds at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from assistant.injection import is_instruction
+from assistant.support import split_sentences
+from assistant.types import Passage
+from ingest.vitokens import segment
+
+# A line's list marker and the depth it implies: lower opens, higher belongs.
+_MARKERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], int]], ...] = (
+    (re.compile(r"^(?:PHẦN|Phần|Chương|CHƯƠNG)\s+\w+"), lambda m: 0),
+    (re.compile(r"^[IVXLC]+[.\-]\s"), lambda m: 1),
+    (re.compile(r"^Điều\s+\d+"), lambda m: 2),
+    (re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s"), lambda m: 2 + m.group(1).count(".") + 1),
+    (re.compile(r"^[a-zđ]\)\s"), lambda m: 8),
+    (re.compile(r"^Bước\s+\d+", re.IGNORECASE), lambda m: 8),
+    (re.compile(r"^[-–•*]\s*"), lambda m: 9),
+    (re.compile(r"^\+\s*"), lambda m: 10),
+)
+_NUMBERED_PARAGRAPH = re.compile(r"^\d{3,}")  # "2025 ..." is a year, not an item number
+MIN_WORDS = 4  # shorter lines are labels, not rules
+# Questions whose answer is an enumeration: steps, papers, cases, members, conditions.
+_ASKS_LIST = re.compile(
+    r"gồm(?: những| các)?|những (?:gì|bước|trường hợp|việc|ai|điều kiện|nội dung|loại)|các bước|quy trình|"
+    r"thủ tục|trình tự|hồ sơ|chương trình|điều kiện|tiêu chuẩn|nhiệm vụ|quyền|thành phần|"
+    r"\bsteps?\b|\bprocedure|\bprocess\b|documents?\b|papers?\b|\bcases?\b|conditions?|criteria|\bwhich\b|"
+    r"\bwhat are\b|\blist\b|requirements?|duties|rights|dossier|\bprogram",
+    re.IGNORECASE,
+)
+# Questions about amounts, ages and deadlines: the lead sentence should hold a number.
+ASKS_QUANTITY = re.compile(
+    r"bao (?:lâu|nhiêu|giờ)|\bmấy\b|tối (?:đa|thiểu)|thời hạn|khi nào|how (?:long|many|much|old|often)|\bwhen\b"
+    r"|deadline|\bage\b|percent|%",
+    re.IGNORECASE,
+)
+# A numbered heading ("4.1. (Khoản 1): Thời hạn tổ chức lễ kết nạp.") shares the question's words
+# but states no rule, so it is never quoted as an answer.
+_MARKER = re.compile(
+    r"^\s*(?:(?:\d+\.)+\d*|[IVXLC]+[.\-]|Điều\s+\d+[.:]?|Chương\s+[IVXLC\d]+|Mục\s+\d+|Phần\s+\w+|[a-zđ]\))"
+    r"\s*(?:\((?:Khoản|Điểm)\s+\w+\)\s*)?:?\s*(?:Điều\s+\d+\s*:?)?",
+    re.IGNORECASE,
+)
+# Headings are noun phrases ("Thời hạn, thẩm quyền quyết định kết nạp …"); a rule has a predicate.
+_PREDICATE = re.compile(r"\b(?:phải|được|không|là|có|do|thì|sẽ|cần|chỉ|gồm|must|shall|may)\b", re.IGNORECASE)
+_ASCII_WORD = re.compile(r"^[a-z]+$")
+QUANTITY_BONUS = 0.3
+LIST_BONUS = 0.25
+ITEMS_WEIGHT = 0.2
+CONTEXT_WEIGHT = 0.35  # a unit's section heading tells what it is about, but is not the rule
+MAX_LIST_ITEMS = 12
+MAX_LIST_CHARS = 1600
+MAX_UNITS = 3
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The question's words with their weights (rarer in the collection: heavier)."""
+
+    weights: Mapping[str, float]
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+    def covered(self, tokens: set[str] | frozenset[str]) -> float:
+        """Share of the focus weight that ``tokens`` hold (0 when the question has no focus)."""
+        total = self.total
+        return sum(w for t, w in self.weights.items() if t in tokens) / total if total else 0.0
+
+    def missing(self, tokens: set[str] | frozenset[str], floor: float) -> list[str]:
+        """Focus words of at least ``floor`` weight absent from ``tokens``, heaviest first."""
+        gone = [(w, t) for t, w in self.weights.items() if t not in tokens and w >= floor]
+        return [t for _, t in sorted(gone, reverse=True)]
+
+
+def question_focus(
+    question: str, keyword_terms: Sequence[str], idf: Callable[[Sequence[str]], Mapping[str, float]], language: str
+) -> Focus:
+    """Weighted focus words. English words are dropped for English questions (the documents are
+    Vietnamese; the glossary terms stand in for them); a compound the index never saw adds nothing
+    (its syllables, also emitted, carry it), a syllable it never saw weighs the most."""
+    tokens = list(dict.fromkeys(segment(" ".join((question, *keyword_terms)))))
+    if language == "en":
+        glossary = set(segment(" ".join(keyword_terms)))
+        tokens = [t for t in tokens if t in glossary or not _ASCII_WORD.match(t)]
+    weights = idf(tokens)
+    return Focus({t: weights.get(t, 0.0) for t in tokens if weights.get(t, 0.0) > 0})
+
+
+@dataclass
+class Line:
+    text: str
+    level: int | None  # None: a plain paragraph line
+
+
+@dataclass
+class Unit:
+    """What an answer quotes from one passage: a sentence, or a list under its opening line."""
+
+    passage_rank: int
+    lead: str
+    items: list[str] = field(default_factory=list)  # list items in document order, nested ones indented
+    more: int = 0  # items of the list left out by the length budget
+    score: float = 0.0
+    tokens: frozenset[str] = frozenset()
+
+    @property
+    def is_list(self) -> bool:
+        return bool(self.items)
+
+    def claims(self) -> list[str]:
+        return [self.lead, *(item.strip() for item in self.items)]
+
+    def text(self) -> str:
+        return "\n".join([self.lead, *self.items])
+
+
+def parse_lines(text: str) -> list[Line]:
+    """The passage's lines with the depth their list markers imply."""
+    return [Line(raw.strip(), _level(raw.strip())) for raw in text.splitlines() if raw.strip()]
+
+
+def _level(line: str) -> int | None:
+    if _NUMBERED_PARAGRAPH.match(line):
+        return None
+    for pattern, depth in _MARKERS:
+        match = pattern.match(line)
+        if match:
+            return depth(match)
+    return None
+
+
+def _opens_list(line: Line) -> bool:
+    return line.text.rstrip().endswith(":") or (line.level is not None and is_heading(line.text))
+
+
+def list_blocks(lines: Sequence[Line]) -> list[tuple[int, list[tuple[int, int]]]]:
+    """(opening line, [(first, last) line of each top-level item]) for every list in the passage.
+
+    An opening line owns the following lines that are deeper than it (a plain opening line: the
+    following marked lines); the shallowest of those are the items, the deeper ones their details.
+    """
+    blocks = []
+    for i, line in enumerate(lines):
+        if not _opens_list(line):
+            continue
+        end = i + 1
+        while end < len(lines) and _belongs(lines[end], line, lines[end - 1]):
+            end += 1
+        marked = [lines[j].level for j in range(i + 1, end) if lines[j].level is not None]
+        if len(marked) < 2 and end - i - 1 < 2:
+            continue
+        top = min(marked) if marked else None
+        starts = [j for j in range(i + 1, end) if lines[j].level == top]
+        if len(starts) < 2:
+            continue
+        items = [(s, (starts[k + 1] if k + 1 < len(starts) else end) - 1) for k, s in enumerate(starts)]
+        blocks.append((i, items))
+    return blocks
+
+
+def _belongs(line: Line, opener: Line, previous: Line) -> bool:
+    if opener.level is None:  # "... như sau:" owns the marked lines after it
+        return line.level is not None
+    if line.level is None:  # a plain line continues the item above it
+        return previous.level is not None and previous.level > opener.level
+    return line.level > opener.level
+
+
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(segment(text))
+
+
+@dataclass
+class Selection:
+    """The units an answer is built from, best first, and how much of the focus the evidence holds."""
+
+    units: list[Unit]
+    focus: Focus
+    coverage: float  # focus share found anywhere in the top passages
+    best: float  # focus share of the best single unit
+
+
+def select_units(
+    question: str,
+    focus: Focus,
+    passages: Sequence[Passage],
+    documents: Sequence[str] = (),
+    max_units: int = MAX_UNITS,
+) -> Selection:
+    """Best unit first, whole lists where a list answers, then units that add uncovered focus.
+
+    ``documents``: the sources the question names, in its order; with two or more, the answer
+    is one unit from each (a comparison), and ``passages`` should reach far enough to hold them.
+    """
+    wants_number = bool(ASKS_QUANTITY.search(question))
+    wants_list = bool(_ASKS_LIST.search(question))
+    candidates: list[Unit] = []
+    everything: set[str] = set()
+    for rank, passage in enumerate(passages):
+        prior = 0.5 * max(passage.score, 0.0) + 0.3 / (rank + 1)
+        context = _tokens(passage.section)
+        units = _units(rank, passage.text)
+        for unit in units:
+            everything |= unit.tokens
+            # A list is found by its opening line ("c) Chương trình buổi lễ kết nạp"); its items
+            # count for less, or the section holding every list would beat the list asked for.
+            lead = _tokens(unit.lead) if unit.is_list else unit.tokens
+            own = focus.covered(lead)
+            near = focus.covered(lead | context)
+            unit.score = own + CONTEXT_WEIGHT * near + prior
+            if unit.is_list:
+                unit.score += ITEMS_WEIGHT * focus.covered(unit.tokens)
+                unit.score += LIST_BONUS if wants_list else -LIST_BONUS
+            elif wants_number and any(ch.isdigit() for ch in unit.lead):
+                unit.score += QUANTITY_BONUS
+            candidates.append(unit)
+        everything |= context
+    ranked = sorted(candidates, key=lambda u: u.score, reverse=True)
+    if len(documents) > 1:  # "theo Điều lệ và theo QĐ 294": one part per document, in the order asked
+        chosen = [
+            unit
+            for source in documents
+            for unit in _choose([u for u in ranked if passages[u.passage_rank].source == source], focus, 1)
+        ]
+    else:
+        chosen = _choose(ranked, focus, max_units)
+    if not focus.total:  # no word to weigh (an English question the glossary does not cover): no verdict
+        return Selection(chosen, focus, 1.0, 1.0)
+    best = max((focus.covered(u.tokens) for u in candidates), default=0.0)
+    return Selection(chosen, focus, focus.covered(frozenset(everything)), best)
+
+
+def _choose(ranked: Sequence[Unit], focus: Focus, max_units: int) -> list[Unit]:
+    """The best unit, then units that still add focus or score near the best; two per passage."""
+    chosen: list[Unit] = []
+    covered: set[str] = set()
+    per_passage: dict[int, int] = {}
+    for unit in ranked:
+        if len(chosen) == max_units or (chosen and unit.score < 0.5 * chosen[0].score):
+            break
+        if chosen and chosen[0].is_list and unit.is_list:
+            continue  # one list answers; a second would bury it
+        if any(unit.lead in c.text() or c.lead in unit.text() for c in chosen) or is_instruction(unit.lead):
+            continue  # already quoted (a sentence inside a chosen list, or a list around a chosen sentence)
+        gain = focus.covered(frozenset(covered | unit.tokens)) - focus.covered(frozenset(covered))
+        if chosen and gain <= 0 and unit.score < 0.8 * chosen[0].score:
+            continue
+        if per_passage.get(unit.passage_rank, 0) == 2:
+            continue
+        chosen.append(unit)
+        covered |= unit.tokens
+        per_passage[unit.passage_rank] = per_passage.get(unit.passage_rank, 0) + 1
+    return chosen
+
+
+def _units(rank: int, text: str) -> list[Unit]:
+    """Every sentence of the passage that states something, and every list with its opening line."""
+    lines = parse_lines(text)
+    units: list[Unit] = []
+    for line in lines:
+        for sentence in split_sentences(line.text):
+            if len(sentence.split()) >= MIN_WORDS and not is_heading(sentence):
+                units.append(Unit(rank, sentence, tokens=_tokens(sentence)))
+    for opener, items in list_blocks(lines):
+        rendered: list[str] = []
+        chars = 0
+        for first, last in items:
+            body = [lines[first].text, *(f"  {lines[j].text}" for j in range(first + 1, last + 1))]
+            size = sum(len(b) for b in body)
+            if rendered and (len(rendered) >= MAX_LIST_ITEMS or chars + size > MAX_LIST_CHARS):
+                break
+            rendered.append("\n".join(body))
+            chars += size
+        kept = len(rendered)
+        whole = "\n".join([lines[opener].text, *(lines[j].text for f, la in items for j in range(f, la + 1))])
+        units.append(Unit(rank, lines[opener].text, rendered, len(items) - kept, tokens=_tokens(whole)))
+    return units
+
+
+def is_heading(sentence: str) -> bool:
+    """A numbered line that names a topic instead of stating a rule: no number, no predicate."""
+    if sentence.lstrip().startswith("#"):  # a Markdown heading is a title, whatever it contains
+        return True
+    marker = _MARKER.match(sentence)
+    if not marker:
+        return False
+    rest = sentence[marker.end() :]
+    return not any(ch.isdigit() for ch in rest) and not _PREDICATE.search(rest)
