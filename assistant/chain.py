@@ -25,12 +25,15 @@ from assistant.questions import check_history, check_question
 from assistant.references import DocRef, Resolution, mention_pattern, parse_references, resolve
 from assistant.retriever import HybridRetriever, SearchRequest
 from assistant.rewrite import rewrite_followup
+from assistant.support import SIMILARITY_PROMPT
 from assistant.types import AnswerResult, Filters, Mode, Passage
 from ingest.embedder import Embedder
 from ingest.keyword_sync import sync_keyword_index
 from ingest.service import open_index
 from ingest.settings import Settings
 
+# Passages looked up inside the documents that name a missing document (``Assistant._related``).
+RELATED_PASSAGES = 2
 REFUSAL = {
     "vi": "Không tìm thấy trong bộ văn bản. Dưới đây là các đoạn gần nhất để anh/chị tự kiểm tra.",
     "en": "Not found in the collection. The closest passages are listed below for you to check.",
@@ -63,6 +66,7 @@ class _State:
     notes: list[str] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     mentions: frozenset[str] = frozenset()  # chunks naming a referenced document the collection lacks
+    related: list[Passage] = field(default_factory=list)  # other chunks of those documents, on the point
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -145,6 +149,7 @@ class Assistant:
         if not state.passages and filters is not state.filters:
             # Same request without the reference-derived source filter, keeping k, weights and boosts.
             state.passages = self.retriever.search(replace(request, filters=state.filters))
+        state.related = self._related(state)
         state.timings["retrieve"] = _ms(started)
         return state
 
@@ -155,6 +160,23 @@ class Assistant:
             return frozenset()
         got = self.index.chunks.get(where_document={"$regex": "|".join(f"(?:{p})" for p in patterns)}, include=[])
         return frozenset(got["ids"])
+
+    def _related(self, state: _State) -> list[Passage]:
+        """The passages of the documents naming a missing document that hold the question's point.
+
+        A report names Hướng dẫn 26 in one paragraph and says what it means for "số dư" in another:
+        the answer needs the second, though it never names the guidance. Looked up apart from the
+        ranked list, so retrieval's own ranking is unchanged.
+        """
+        if not state.mentions:
+            return []
+        naming = self.index.chunks.get(ids=sorted(state.mentions), include=["metadatas"])
+        sources = sorted({str(meta["source"]) for meta in naming["metadatas"] or []})
+        within = set(self.index.chunks.get(where={"source": {"$in": sources}}, include=[])["ids"]) - state.mentions
+        shown = {p.id for p in state.passages}
+        terms = [_without_references(state), *state.keyword_terms]
+        found = self.retriever.keyword_passages(state.rewritten, terms, within - shown, RELATED_PASSAGES)
+        return found
 
     def _answer(self, states: Iterator[_State]) -> Iterator[AnswerEvent]:
         for state in states:
@@ -180,33 +202,49 @@ class Assistant:
                 result.answer = "\n".join([*state.notes, REFUSAL[result.language]])
             else:
                 selection = self._select(state, evidence)
-                result.answerability = {"best": round(selection.best, 3), "coverage": round(selection.coverage, 3)}
-                if selection.best < retrieval.min_focus and not state.mentions:
-                    # On topic but without the point asked: say so, then show what is closest.
-                    closest = self._extract(state, evidence, result, selection)
+                result.answerability = {
+                    "best": round(selection.best, 3),
+                    "coverage": round(selection.coverage, 3),
+                    "quantity_found": selection.quantity_found,
+                }
+                if not selection.answers(retrieval.min_focus):
+                    # On topic but without the point asked: say so (after any note that the document
+                    # asked about is missing), then show what is closest.
+                    closest = self._extract(result, selection)
                     result.refused = True
                     result.answer = "\n".join([*state.notes, REFUSAL[result.language], *closest.body])
                 elif state.mode == "generative":
-                    yield from self._generate(state, evidence, result, selection)
+                    yield from self._generate(state, result, selection)
                 else:
-                    self._extract(state, evidence, result, selection)
+                    self._extract(result, selection)
             result.timings_ms["answer"] = _ms(started)
             result.timings_ms["total"] = sum(v for k, v in result.timings_ms.items() if k != "total")
             yield AnswerEvent(result=result)
 
     def _select(self, state: _State, evidence: list[Passage]) -> Selection:
         """The units an answer is built from; both modes answer from the same selection."""
-        focus = question_focus(state.rewritten, state.keyword_terms, self.retriever.keyword.idf, state.language)
+        focus = question_focus(
+            _without_references(state), state.keyword_terms, self.retriever.keyword.idf, state.language
+        )
         named = [r.matches[0].source for r in state.resolutions if r.status == "found"]
         documents = list(dict.fromkeys(named))
-        if len(documents) > 1:  # a comparison draws on every retrieved passage of the documents named
-            return select_units(state.rewritten, focus, evidence, documents)
-        return select_units(state.rewritten, focus, evidence[: self.settings.retrieval.answer_passages])
+        # A comparison draws on every retrieved passage of the documents named.
+        reach = evidence if len(documents) > 1 else evidence[: self.settings.retrieval.answer_passages]
+        reach = [*reach, *state.related]
+        similarity = self._similarity if state.language == "en" else None
+        # The turn itself says what kind of answer it wants ("thế còn trình độ học vấn?" asks no age,
+        # though its rewrite carries "bao nhiêu tuổi" from the history).
+        return select_units(state.question, focus, reach, documents, similarity=similarity)
 
-    def _extract(
-        self, state: _State, evidence: list[Passage], result: AnswerResult, selection: Selection
-    ) -> ExtractiveAnswer:
-        answer = extractive_answer(selection, evidence, result.language)
+    def _similarity(self, question: str, texts: Sequence[str]) -> list[float]:
+        """Cosine of each text to the question, in one batch (the support check's symmetric prompt)."""
+        if not texts:
+            return []
+        vectors = self.embedder.embed_queries([question, *texts], prompt=SIMILARITY_PROMPT)
+        return [float(v) for v in vectors[1:] @ vectors[0]]
+
+    def _extract(self, result: AnswerResult, selection: Selection) -> ExtractiveAnswer:
+        answer = extractive_answer(selection, result.language)
         result.lead, result.parts, result.citations = answer.lead, answer.parts, answer.citations
         result.answer = "\n".join([*result.notes, answer.lead, *answer.body])
         return answer
@@ -220,9 +258,7 @@ class Assistant:
                 return None, reason
         return self._generator, ""
 
-    def _generate(
-        self, state: _State, evidence: list[Passage], result: AnswerResult, selection: Selection
-    ) -> Iterator[AnswerEvent]:
+    def _generate(self, state: _State, result: AnswerResult, selection: Selection) -> Iterator[AnswerEvent]:
         """Stream the model's draft, then keep only sentences the cited passages support.
 
         A generator that fails mid-answer (its process killed, its server gone) does not fail the
@@ -231,8 +267,7 @@ class Assistant:
         generator, reason = self.generator()
         if generator is None:
             raise RuntimeError(reason)
-        reach = max((u.passage_rank + 1 for u in selection.units), default=0)
-        passages = evidence[: max(self.settings.retrieval.answer_passages, reach)]
+        passages = selection.passages
         # The model never sees the history, so it gets the standalone query.
         events = generate_answer(
             state.rewritten, passages, result.language, generator, self.embedder, self.settings, selection
@@ -242,7 +277,7 @@ class Assistant:
         except GeneratorError as exc:
             result.mode = "extractive"
             result.notes = [*state.notes, GENERATOR_FALLBACK[result.language].format(reason=exc)]
-            self._extract(state, evidence, result, selection)
+            self._extract(result, selection)
 
     def _checked(self, events: Iterator[GenerationEvent], state: _State, result: AnswerResult) -> Iterator[AnswerEvent]:
         for event in events:
@@ -256,6 +291,15 @@ class Assistant:
             result.flagged = checked.flagged
             result.notes = [*state.notes, *checked.notes]
             result.timings_ms.update({f"generate_{k}": v for k, v in checked.timings_ms.items()})
+
+
+def _without_references(state: _State) -> str:
+    """The question without the documents it names: they say where to look, not what to find
+    ("Hướng dẫn 26 nói gì về số dư?" asks about số dư)."""
+    asked = state.rewritten
+    for resolution in state.resolutions:
+        asked = asked.replace(resolution.ref.raw, " ")
+    return asked
 
 
 def reference_note(resolution: Resolution, language: str) -> str:

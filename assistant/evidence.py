@@ -68,6 +68,21 @@ _MARKER = re.compile(
 )
 # Headings are noun phrases ("Thời hạn, thẩm quyền quyết định kết nạp …"); a rule has a predicate.
 _PREDICATE = re.compile(r"\b(?:phải|được|không|là|có|do|thì|sẽ|cần|chỉ|gồm|must|shall|may)\b", re.IGNORECASE)
+_NUMERAL = r"(?:\d[\d.,/]*|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nửa)"
+# What a quantity question asks for, and what a unit answering it must then contain: a question
+# about a percentage is not answered by a sentence holding only a day count.
+_QUANTITY_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (re.compile(asked, re.IGNORECASE), re.compile(answer, re.IGNORECASE))
+    for asked, answer in (
+        (r"phần trăm|tỷ lệ|tỉ lệ|percent", r"\d\s*%|phần trăm"),
+        (r"bao nhiêu tiền|mấy tiền|how much money|amount of money|\bvnd\b", rf"{_NUMERAL}\s*(?:đồng|vnđ|triệu|nghìn)"),
+        (r"(?:bao nhiêu|mấy) ngày|how many (?:working )?days", rf"{_NUMERAL}\s*ngày"),
+        (r"(?:bao nhiêu|mấy) tháng|how many months", rf"{_NUMERAL}\s*tháng"),
+        (r"(?:bao nhiêu|mấy) năm|how many years", rf"{_NUMERAL}\s*năm"),
+        (r"(?:bao nhiêu|mấy) tuổi|how old|what age", rf"{_NUMERAL}\s*tuổi"),
+        (r"(?:bao nhiêu|mấy) lần|how many times|how often", rf"{_NUMERAL}\s*lần|hằng (?:tháng|năm|quý)|mỗi"),
+    )
+)
 _ASCII_WORD = re.compile(r"^[a-z]+$")
 QUANTITY_BONUS = 0.3
 LIST_BONUS = 0.25
@@ -76,6 +91,12 @@ CONTEXT_WEIGHT = 0.35  # a unit's section heading tells what it is about, but is
 MAX_LIST_ITEMS = 12
 MAX_LIST_CHARS = 1600
 MAX_UNITS = 3
+ON_POINT = 0.75
+# Units of the first passages compared by meaning when the question's words cannot be (English):
+# ~20 ms a unit on 2 cores, so only the passages most likely to hold the answer.
+SEMANTIC_PASSAGES = 3
+SEMANTIC_WEIGHT = 1.0
+Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 
 
 @dataclass(frozen=True)
@@ -203,8 +224,16 @@ class Selection:
 
     units: list[Unit]
     focus: Focus
+    passages: list[Passage]  # what the units' ``passage_rank`` index into
     coverage: float  # focus share found anywhere in the top passages
     best: float  # focus share of the best single unit
+    # A quantity question ("bao nhiêu phần trăm"): does a unit on the point hold that kind of
+    # quantity? None when the question asks for none.
+    quantity_found: bool | None = None
+
+    def answers(self, min_focus: float) -> bool:
+        """Whether the evidence answers: enough of the focus in one unit, and the quantity asked."""
+        return self.best >= min_focus and self.quantity_found is not False
 
 
 def select_units(
@@ -213,11 +242,14 @@ def select_units(
     passages: Sequence[Passage],
     documents: Sequence[str] = (),
     max_units: int = MAX_UNITS,
+    similarity: Similarity | None = None,
 ) -> Selection:
     """Best unit first, whole lists where a list answers, then units that add uncovered focus.
 
     ``documents``: the sources the question names, in its order; with two or more, the answer
     is one unit from each (a comparison), and ``passages`` should reach far enough to hold them.
+    ``similarity`` (question, texts) -> cosines: for a question whose words the documents do not
+    use (English), the meaning of each unit of the first passages stands in for word overlap.
     """
     wants_number = bool(ASKS_QUANTITY.search(question))
     wants_list = bool(_ASKS_LIST.search(question))
@@ -242,6 +274,10 @@ def select_units(
                 unit.score += QUANTITY_BONUS
             candidates.append(unit)
         everything |= context
+    if similarity is not None:
+        near = [u for u in candidates if u.passage_rank < SEMANTIC_PASSAGES]
+        for unit, cosine in zip(near, similarity(question, [u.text()[:400] for u in near]), strict=True):
+            unit.score += SEMANTIC_WEIGHT * float(cosine)
     ranked = sorted(candidates, key=lambda u: u.score, reverse=True)
     if len(documents) > 1:  # "theo Điều lệ và theo QĐ 294": one part per document, in the order asked
         chosen = [
@@ -251,10 +287,26 @@ def select_units(
         ]
     else:
         chosen = _choose(ranked, focus, max_units)
+    quantity = _quantity_found(question, focus, candidates)
     if not focus.total:  # no word to weigh (an English question the glossary does not cover): no verdict
-        return Selection(chosen, focus, 1.0, 1.0)
+        return Selection(chosen, focus, list(passages), 1.0, 1.0, quantity)
     best = max((focus.covered(u.tokens) for u in candidates), default=0.0)
-    return Selection(chosen, focus, focus.covered(frozenset(everything)), best)
+    return Selection(chosen, focus, list(passages), focus.covered(frozenset(everything)), best, quantity)
+
+
+def _quantity_found(question: str, focus: Focus, candidates: Sequence[Unit]) -> bool | None:
+    """Whether a unit about the question's point states the kind of quantity it asks for.
+
+    "On the point" means covering at least ``ON_POINT`` of the focus share the best unit covers:
+    the collection states many day counts, but "nghỉ phép bao nhiêu ngày" is answered only by
+    one next to the words of the question.
+    """
+    wanted = [answer for asked, answer in _QUANTITY_KINDS if asked.search(question)]
+    if not wanted:
+        return None
+    shares = [(focus.covered(u.tokens) if focus.total else 1.0, u) for u in candidates]
+    best = max((share for share, _ in shares), default=0.0)
+    return any(share >= ON_POINT * best and any(w.search(u.text()) for w in wanted) for share, u in shares)
 
 
 def _choose(ranked: Sequence[Unit], focus: Focus, max_units: int) -> list[Unit]:

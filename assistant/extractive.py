@@ -14,7 +14,6 @@ the detector generative answers use too).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.evidence import Selection, Unit
@@ -39,8 +38,9 @@ class ExtractiveAnswer:
     body: list[str]  # the rendered parts, one line each, after the lead
 
 
-def extractive_answer(selection: Selection, passages: Sequence[Passage], language: str) -> ExtractiveAnswer:
+def extractive_answer(selection: Selection, language: str) -> ExtractiveAnswer:
     """The selected units as cited parts: one citation per passage, numbered in order of use."""
+    passages = selection.passages
     citations: dict[int, Citation] = {}
     parts: list[AnswerPart] = []
     lines = [INTRO.get(language, INTRO["vi"])]

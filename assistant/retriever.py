@@ -13,7 +13,7 @@ passage goes first, and every passage says which of the two it comes from (``Pas
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -93,6 +93,12 @@ class HybridRetriever:
             weights.append(BOOST_WEIGHT)
         fused = self.collection_first(reciprocal_rank_fusion(rankings, weights=weights))[: request.k]
         return self._passages(fused, vector)
+
+    def keyword_passages(self, query: str, terms: Sequence[str], within: Collection[str], k: int) -> list[Passage]:
+        """The ``k`` chunks among ``within`` that best match ``terms`` by keyword, as passages scored
+        against ``query`` (for looking inside documents already chosen, not for ranking them)."""
+        ranked = self._keyword_ids(segment(" ".join(terms)), frozenset(within))[:k]
+        return self._passages([(chunk_id, 0.0) for chunk_id in ranked], self._embed_query(query))
 
     def collection_first(self, scored: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
         """Best first; among equal scores the collection's chunks before uploads, else order kept."""

@@ -129,7 +129,7 @@ class AnswerResult:
     lead: str = ""
     parts: list[AnswerPart] = field(default_factory=list)
     # How much of the question's focus the evidence holds (assistant.evidence): "best" unit, "coverage" of all.
-    answerability: dict[str, float] = field(default_factory=dict)
+    answerability: dict[str, float | bool | None] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

@@ -304,6 +304,8 @@ def build_blocks(
             _metric_table(rows, "category", RETRIEVAL_COLUMNS),
             Heading(3, "Answers, refusal and latency per category"),
             _metric_table(rows, "category", ANSWER_COLUMNS),
+            Heading(3, "Answers, refusal and latency per question language"),
+            _metric_table(rows_by_language[name], "lang", ANSWER_COLUMNS),
             Image(f"{name}.png", f"{name}: metrics per category"),
             Heading(3, f"Failures ({len(failures)})"),
             Table(["id", "category", "question", "problem", "expected", "retrieved top 3"], failures[:MAX_FAILURE_ROWS])
@@ -377,7 +379,7 @@ def write_report(
     """Write ``report.md``, ``report.html`` and the PNGs into ``out``; return the rows per pipeline."""
     out.mkdir(parents=True, exist_ok=True)
     rows_by_pipeline = {name: metric_rows(records, questions, support) for name, records in results.items()}
-    by_language = {name: metric_rows(records, questions, None, by="lang") for name, records in results.items()}
+    by_language = {name: metric_rows(records, questions, support, by="lang") for name, records in results.items()}
     failures = {name: failure_rows(records, questions) for name, records in results.items()}
     for name, rows in rows_by_pipeline.items():
         plot_pipeline(rows, out / f"{name}.png", f"{title}: {name}")

@@ -63,7 +63,7 @@ class RetrievalSettings(BaseModel):
     # cadre serves" next to rules on rotation). Below this share of the question's focus weight in
     # the best unit of evidence (assistant.evidence), the answer says the collection does not hold
     # it. Calibrated by eval/answerability.py (leave one document out; see eval/reports/answerability).
-    min_focus: float = 0.0
+    min_focus: float = 0.45
     # BM25 over English words against Vietnamese text is mostly noise (dev hit@5 0.19 alone), so for
     # English questions it only breaks ties between dense results (glossary terms still count).
     keyword_weight_en: float = 0.3
