@@ -45,6 +45,10 @@ _MARKERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], int]], ...] = (
 )
 _NUMBERED_PARAGRAPH = re.compile(r"^\d{3,}")  # "2025 ..." is a year, not an item number
 MIN_WORDS = 4  # shorter lines are labels, not rules
+# Numbered lines with no number or listed verb after the marker, in the default collection: up to
+# ~24 words they are still headings ("Về thời hạn tổ chức lễ kết nạp đảng viên, xét công nhận …",
+# 23); beyond, rules whose verbs the short predicate list lacks (700 such lines, sampled by band).
+HEADING_MAX_WORDS = 25
 # Questions whose answer is an enumeration: steps, papers, cases, members, conditions.
 _ASKS_LIST = re.compile(
     r"gồm(?: những| các)?|những (?:gì|bước|trường hợp|việc|ai|điều kiện|nội dung|loại)|các bước|quy trình|"
@@ -357,11 +361,16 @@ def _units(rank: int, text: str) -> list[Unit]:
 
 
 def is_heading(sentence: str) -> bool:
-    """A numbered line that names a topic instead of stating a rule: no number, no predicate."""
+    """A numbered line that names a topic instead of stating a rule: short, no number, no predicate.
+
+    Length matters because the predicate list is short: "31.1. Đảng phí: Đảng viên đóng đảng phí
+    trên cơ sở tiền lương …" (36 words) has none of its verbs, yet is the rule itself.
+    """
     if sentence.lstrip().startswith("#"):  # a Markdown heading is a title, whatever it contains
         return True
     marker = _MARKER.match(sentence)
     if not marker:
         return False
     rest = sentence[marker.end() :]
-    return not any(ch.isdigit() for ch in rest) and not _PREDICATE.search(rest)
+    short = len(rest.split()) <= HEADING_MAX_WORDS
+    return short and not any(ch.isdigit() for ch in rest) and not _PREDICATE.search(rest)

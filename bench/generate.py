@@ -198,7 +198,12 @@ def main() -> int:
     rows, firsts = run_all(
         generator, embedder, settings, max_tokens, args.rounds, sync_keyword_index(settings, index).idf
     )
-    selected, whole = statistics.median(firsts["selected"]), statistics.median(firsts["whole"])
+    # An answer refused before the model ran (nothing selected) has no first token: both arms'
+    # medians are over the cases where both generated, and the others are counted apart.
+    both = [i for i, (a, b) in enumerate(zip(firsts["selected"], firsts["whole"], strict=True)) if a == a and b == b]
+    selected = statistics.median(firsts["selected"][i] for i in both)
+    whole = statistics.median(firsts["whole"][i] for i in both)
+    unrun = {arm: sum(1 for t in times if t != t) for arm, times in firsts.items()}
     header = (
         f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
         f"Machine: {machine_line}, {os.getloadavg()[0]:.1f} at the end. llama-cpp-python build: `{llama_build()}`. "
@@ -206,7 +211,9 @@ def main() -> int:
         f"temperature {settings.generator.temperature}, "
         f"{args.rounds} round(s). {generator.name} start {load_s:.1f} s.\n\n"
         f"**Median first token: selected units {selected:.2f} s, whole passages {whole:.2f} s "
-        f"({(selected / whole - 1) * 100:+.0f}%), {len(firsts['selected'])} answers each.**\n\n"
+        f"({(selected / whole - 1) * 100:+.0f}%), over the {len(both)} of {len(firsts['selected'])} answers per arm "
+        f"where both arms ran the model (refused without running it: selected {unrun['selected']}, "
+        f"whole {unrun['whole']}).**\n\n"
         "| case | shown | lang | passage chars | first token s | total s | draft tokens | decode tok/s | check ms "
         "| refused | flagged | answer (start) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
