@@ -299,16 +299,17 @@ def select_units(
 
 
 def _quantity_found(question: str, focus: Focus, candidates: Sequence[Unit]) -> bool | None:
-    """Whether a unit about the question's point states the kind of quantity it asks for.
+    """Whether a sentence about the question's point states the kind of quantity it asks for.
 
-    "On the point" means covering at least ``ON_POINT`` of the focus share the best unit covers:
+    "On the point" means covering at least ``ON_POINT`` of the focus share the best sentence covers:
     the collection states many day counts, but "nghỉ phép bao nhiêu ngày" is answered only by
     one next to the words of the question.
     """
     wanted = [answer for asked, answer in _QUANTITY_KINDS if asked.search(question)]
     if not wanted:
         return None
-    shares = [(focus.covered(u.tokens) if focus.total else 1.0, u) for u in candidates]
+    # Sentences only: a list's text holds many quantities, most of them beside other points.
+    shares = [(focus.covered(u.tokens) if focus.total else 1.0, u) for u in candidates if not u.is_list]
     best = max((share for share, _ in shares), default=0.0)
     return any(share >= ON_POINT * best and any(w.search(u.text()) for w in wanted) for share, u in shares)
 

@@ -1,0 +1,109 @@
+"""Answers shaped by the document: whole lists, the point asked, honest absence, structured parts.
+
+Real chain over the session's real subset index (QĐ 294 among it), real embedder and tokenizer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.chain import Assistant
+from assistant.evidence import Focus, list_blocks, parse_lines, select_units
+from assistant.types import Passage
+from eval.report import claims_only
+from ingest.embedder import Embedder
+from ingest.settings import Settings
+
+QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
+
+
+@pytest.fixture(scope="module")
+def assistant(subset_settings: Settings, embedder: Embedder) -> Assistant:
+    return Assistant(subset_settings, embedder)
+
+
+def _quoted(result) -> list[str]:
+    return [claim for part in result.parts for claim in part.claims]
+
+
+def test_a_list_question_gets_every_item_in_the_documents_order(assistant: Assistant) -> None:
+    result = assistant.ask("Quản lý cán bộ bao gồm những nội dung chính nào?")
+    assert not result.refused
+    lead = next(p for p in result.parts if p.claims[0].startswith("29.1.2."))
+    items = lead.claims[1:]
+    assert len(items) == 7 and lead.more == 0, items
+    assert [item[:2] for item in items] == ["a)", "b)", "c)", "d)", "đ)", "e)", "g)"]
+    cited = next(c for c in result.citations if c.n == lead.citation)
+    assert cited.passage.source == QD294
+    assert all(item in cited.passage.text for item in items), "items are verbatim"
+    # Rendered as one cited list: the opening line carries the marker, the items are indented under it.
+    assert f"- 29.1.2. Quản lý cán bộ bao gồm các nội dung chính sau đây: [{lead.citation}]" in result.answer
+    assert "\n  - b) Đánh giá cán bộ." in result.answer
+
+
+def test_a_fact_question_leads_with_the_sentence_stating_the_number(assistant: Assistant) -> None:
+    result = assistant.ask("Người được kết nạp lại phải ít nhất bao nhiêu tháng kể từ khi ra khỏi Đảng?")
+    assert not result.refused
+    assert "36 tháng" in _quoted(result)[0] or any("36 tháng" in item for item in result.parts[0].claims)
+
+
+def test_a_quantity_the_collection_does_not_state_is_refused_with_the_closest_passages(
+    assistant: Assistant,
+) -> None:
+    # QĐ 294 point 31.1 says what party dues are based on, never a rate.
+    result = assistant.ask("Đảng phí hằng tháng của đảng viên là bao nhiêu phần trăm?")
+    assert result.refused
+    assert result.answerability["quantity_found"] is False
+    lines = result.answer.splitlines()
+    assert lines[0].startswith("Không tìm thấy trong bộ văn bản")
+    assert len(lines) > 1, "the closest passages follow the refusal"
+    assert claims_only(result.to_json())["answer"] == "", "a refusal claims nothing in eval"
+
+
+def test_the_json_carries_lead_parts_and_answerability(assistant: Assistant) -> None:
+    data = assistant.ask("Thời hạn tổ chức lễ kết nạp đảng viên là bao lâu?").to_json()
+    assert data["lead"] == "Theo bộ văn bản:" and data["parts"]
+    assert {"citation", "frame", "claims", "more"} <= set(data["parts"][0])
+    assert {n["n"] for n in data["citations"]} >= {p["citation"] for p in data["parts"]}
+    assert data["answerability"]["best"] >= 0.45
+    scored = claims_only(data)["answer"].splitlines()
+    assert scored and all(line.rstrip().endswith("]") for line in scored), "every scored claim is cited"
+
+
+def test_an_english_question_gets_an_english_frame_naming_document_and_section(assistant: Assistant) -> None:
+    result = assistant.ask("How long is the deadline for holding the admission ceremony for a new party member?")
+    assert result.language == "en" and not result.refused
+    frames = [p.frame for p in result.parts if p.frame]
+    assert frames and frames[0].startswith("From 294-QĐ/TW, section ")
+    assert frames[0].endswith("(quoted in Vietnamese):")
+    assert any("30 ngày làm việc" in claim for claim in _quoted(result))
+
+
+def test_lists_are_read_from_the_markers_of_a_real_passage(assistant: Assistant) -> None:
+    text = next(
+        doc
+        for doc in assistant.index.chunks.get(where={"source": QD294}, include=["documents"])["documents"]
+        if "29.1.2. Quản lý cán bộ" in doc
+    )
+    lines = parse_lines(text)
+    blocks = {lines[opener].text[:7]: items for opener, items in list_blocks(lines)}
+    assert len(blocks["29.1.2."]) == 7
+
+
+def test_focus_weighs_the_rare_word_over_the_common_ones() -> None:
+    passage = Passage(
+        id="p",
+        source="s",
+        title="t",
+        number="",
+        date="",
+        kind="",
+        section="",
+        text="Đảng viên phải chấp hành nghị quyết của chi bộ. Đảng viên được bầu cử với số dư theo quy định.",
+        start=0,
+        end=0,
+        score=0.5,
+    )
+    focus = Focus({"đảng_viên": 0.2, "đảng": 0.1, "viên": 0.1, "số_dư": 5.0, "số": 1.0, "dư": 3.0})
+    selection = select_units("Đảng viên và số dư?", focus, [passage], max_units=1)
+    assert "số dư" in selection.units[0].lead
