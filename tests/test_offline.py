@@ -7,15 +7,11 @@ the guard, so a library that phones home on load would be caught too.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 
 import pytest
 
 from ingest.embedder import Embedder
-from ingest.memory import PRIMITIVE_CACHE
 from ingest.pipeline import Ingestor
 from ingest.service import open_index
 from ingest.settings import Settings
@@ -53,19 +49,3 @@ def test_guard_really_catches_a_connection(no_network: list[object]) -> None:
     with pytest.raises(OSError), socket.socket() as sock:
         sock.connect(("127.0.0.1", 9))
     assert no_network == [("127.0.0.1", 9)]
-
-
-def test_importing_ingest_bounds_torchs_primitive_cache_unless_the_user_set_it() -> None:
-    """``ingest.memory``: the server's RSS stays bounded only if this is set before torch loads."""
-    code = "import ingest, os, torch; print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])"
-    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_PRIMITIVE_CACHE_CAPACITY"}
-    default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert default.stdout.strip() == PRIMITIVE_CACHE
-    mine = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**env, "ONEDNN_PRIMITIVE_CACHE_CAPACITY": "256"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert mine.stdout.strip() == "256"
