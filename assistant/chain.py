@@ -85,8 +85,9 @@ class Assistant:
 
     def refresh(self, use: Sequence[str] = ("dense", "keyword")) -> None:
         """Reload the keyword index and document catalog (after an ingest or upload)."""
-        keyword = sync_keyword_index(self.settings, self.index)
-        self.retriever = HybridRetriever(self.embedder, self.index, keyword, use=use)
+        # The keyword index also weighs the words of a question (IDF), whichever retriever runs.
+        self.keyword = sync_keyword_index(self.settings, self.index)
+        self.retriever = HybridRetriever(self.embedder, self.index, self.keyword, use=use)
         self.catalog = [r.meta for r in self.index.records().values() if r.status == "ok"]
 
     # --- public API -------------------------------------------------------------------------
@@ -224,7 +225,7 @@ class Assistant:
     def _select(self, state: _State, evidence: list[Passage]) -> Selection:
         """The units an answer is built from; both modes answer from the same selection."""
         focus = question_focus(
-            _without_references(state), state.keyword_terms, self.retriever.keyword.idf, state.language
+            _without_references(state), state.keyword_terms, self.keyword.idf, state.language
         )
         named = [r.matches[0].source for r in state.resolutions if r.status == "found"]
         documents = list(dict.fromkeys(named))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -124,6 +124,10 @@ class NaiveRetriever:
     def search(self, request: SearchRequest) -> list[Passage]:
         hits = self.store.similarity_search_with_score(request.query, k=self.k)
         return [_passage(doc, distance) for doc, distance in hits]
+
+    def keyword_passages(self, query: str, terms: Sequence[str], within: Collection[str], k: int) -> list[Passage]:
+        """None: the naive pipeline has no keyword index to look inside documents with."""
+        return []
 
 
 def _passage(doc: Document, distance: float) -> Passage:
