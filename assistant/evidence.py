@@ -130,6 +130,10 @@ def question_focus(
     """Weighted focus words. English words are dropped for English questions (the documents are
     Vietnamese; the glossary terms stand in for them); a compound the index never saw adds nothing
     (its syllables, also emitted, carry it), a syllable it never saw weighs the most."""
+    # The kind of quantity asked ("bao nhiêu phần trăm") is checked by ``_quantity_found``, not
+    # matched as words: "1% tiền lương" answers it without the words "phần trăm".
+    for asked, _ in _QUANTITY_KINDS:
+        question = asked.sub(" ", question)
     tokens = list(dict.fromkeys(segment(" ".join((question, *keyword_terms)))))
     if language == "en":
         glossary = set(segment(" ".join(keyword_terms)))

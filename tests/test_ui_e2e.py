@@ -215,6 +215,7 @@ def test_a_generator_killed_mid_answer_leaves_the_page_up_and_answering(
         monkeypatch.undo()
         question.fill(FOLLOW_UP)
         question.press("Enter")
-        expect(chat.locator("a.cite-ref[href='#cite-1-1']").first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        # The second answer is cited (its marker names whichever passage the model drew on).
+        expect(chat.locator("a.cite-ref[href^='#cite-1-']").first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
         assert generator.pid is not None  # restarted by the second question
         browser.close()
