@@ -176,8 +176,7 @@ class Assistant:
         within = set(self.index.chunks.get(where={"source": {"$in": sources}}, include=[])["ids"]) - state.mentions
         shown = {p.id for p in state.passages}
         terms = [_without_references(state), *state.keyword_terms]
-        found = self.retriever.keyword_passages(state.rewritten, terms, within - shown, RELATED_PASSAGES)
-        return found
+        return self.retriever.keyword_passages(state.rewritten, terms, within - shown, RELATED_PASSAGES)
 
     def _answer(self, states: Iterator[_State]) -> Iterator[AnswerEvent]:
         for state in states:

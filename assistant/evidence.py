@@ -101,6 +101,7 @@ ON_POINT = 0.75
 SEMANTIC_PASSAGES = 3
 SEMANTIC_WEIGHT = 1.0
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
+IdfLookup = Callable[[Sequence[str]], Mapping[str, float]]  # word -> weight (``KeywordIndex.idf``)
 
 
 @dataclass(frozen=True)
@@ -118,15 +119,8 @@ class Focus:
         total = self.total
         return sum(w for t, w in self.weights.items() if t in tokens) / total if total else 0.0
 
-    def missing(self, tokens: set[str] | frozenset[str], floor: float) -> list[str]:
-        """Focus words of at least ``floor`` weight absent from ``tokens``, heaviest first."""
-        gone = [(w, t) for t, w in self.weights.items() if t not in tokens and w >= floor]
-        return [t for _, t in sorted(gone, reverse=True)]
 
-
-def question_focus(
-    question: str, keyword_terms: Sequence[str], idf: Callable[[Sequence[str]], Mapping[str, float]], language: str
-) -> Focus:
+def question_focus(question: str, keyword_terms: Sequence[str], idf: IdfLookup, language: str) -> Focus:
     """Weighted focus words. English words are dropped for English questions (the documents are
     Vietnamese; the glossary terms stand in for them); a compound the index never saw adds nothing
     (its syllables, also emitted, carry it), a syllable it never saw weighs the most."""
@@ -157,7 +151,8 @@ class Unit:
     items: list[str] = field(default_factory=list)  # list items in document order, nested ones indented
     more: int = 0  # items of the list left out by the length budget
     score: float = 0.0
-    tokens: frozenset[str] = frozenset()
+    tokens: frozenset[str] = frozenset()  # of the whole unit (a list: its opening line and every item)
+    lead_tokens: frozenset[str] = frozenset()  # of the lead alone (a sentence: the same as ``tokens``)
 
     @property
     def is_list(self) -> bool:
@@ -271,7 +266,7 @@ def select_units(
             everything |= unit.tokens
             # A list is found by its opening line ("c) Chương trình buổi lễ kết nạp"); its items
             # count for less, or the section holding every list would beat the list asked for.
-            lead = _tokens(unit.lead) if unit.is_list else unit.tokens
+            lead = unit.lead_tokens
             own = focus.covered(lead)
             near = focus.covered(lead | context)
             unit.score = own + CONTEXT_WEIGHT * near + prior
@@ -342,13 +337,20 @@ def _choose(ranked: Sequence[Unit], focus: Focus, max_units: int) -> list[Unit]:
 
 
 def _units(rank: int, text: str) -> list[Unit]:
-    """Every sentence of the passage that states something, and every list with its opening line."""
+    """Every sentence of the passage that states something, and every list with its opening line.
+
+    Each line is segmented once (segmentation is most of the selection's time): a one-sentence
+    line and a list's opening line reuse its tokens, a list's tokens are the union of its lines'.
+    """
     lines = parse_lines(text)
+    line_tokens = [_tokens(line.text) for line in lines]
     units: list[Unit] = []
-    for line in lines:
-        for sentence in split_sentences(line.text):
+    for line, tokens in zip(lines, line_tokens, strict=True):
+        sentences = split_sentences(line.text)
+        for sentence in sentences:
             if len(sentence.split()) >= MIN_WORDS and not is_heading(sentence):
-                units.append(Unit(rank, sentence, tokens=_tokens(sentence)))
+                own = tokens if len(sentences) == 1 else _tokens(sentence)
+                units.append(Unit(rank, sentence, tokens=own, lead_tokens=own))
     for opener, items in list_blocks(lines):
         rendered: list[str] = []
         chars = 0
@@ -359,9 +361,9 @@ def _units(rank: int, text: str) -> list[Unit]:
                 break
             rendered.append("\n".join(body))
             chars += size
-        kept = len(rendered)
-        whole = "\n".join([lines[opener].text, *(lines[j].text for f, la in items for j in range(f, la + 1))])
-        units.append(Unit(rank, lines[opener].text, rendered, len(items) - kept, tokens=_tokens(whole)))
+        whole = line_tokens[opener].union(*(line_tokens[j] for f, la in items for j in range(f, la + 1)))
+        more = len(items) - len(rendered)
+        units.append(Unit(rank, lines[opener].text, rendered, more, tokens=whole, lead_tokens=line_tokens[opener]))
     return units
 
 

@@ -24,7 +24,6 @@ import statistics
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import ingest  # noqa: F401  - offline mode first
-from assistant.evidence import question_focus, select_units
+from assistant.evidence import IdfLookup, question_focus, select_units
 from assistant.generative import GenerationResult, generate_answer
 from assistant.glossary import load_glossary
 from assistant.llm import Generator, make_generator
@@ -45,7 +44,6 @@ from ingest.service import open_index
 from ingest.settings import Settings
 from prompts.answer import Language
 
-IdfLookup = Callable[[Sequence[str]], Mapping[str, float]]
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.md"
 SOURCE = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 
