@@ -10,6 +10,7 @@ default model, which downloads.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import Any
 
@@ -29,6 +30,7 @@ class Embedder(Embeddings):
         self._settings = settings.embedding
         self._model_dir = require_verified(settings.embedding_model_dir, EMBEDDING)
         torch.set_num_threads(self._settings.threads)
+        self._workers = ThreadPoolExecutor(self._settings.workers, thread_name_prefix="embedder")
 
     @cached_property
     def model(self) -> SentenceTransformer:
@@ -48,6 +50,20 @@ class Embedder(Embeddings):
 
         return AutoTokenizer.from_pretrained(str(self._model_dir), local_files_only=True)
 
+    def _encode(self, inputs: list[str], **options: Any) -> np.ndarray:
+        """Every model call runs on the embedder's own threads, whichever thread asks: memory then
+        stays bounded by ``embedding.workers``, not by the caller's thread pool."""
+        call = self._workers.submit(
+            self.model.encode,
+            inputs,
+            batch_size=self._settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+            **options,
+        )
+        return call.result().astype(np.float32)
+
     @property
     def model_id(self) -> str:
         """Identity recorded in the index: vectors from another model are not comparable."""
@@ -64,24 +80,14 @@ class Embedder(Embeddings):
     def embed_passages(self, texts: Sequence[str], titles: Sequence[str]) -> np.ndarray:
         """Embed passages in length-sorted batches (sentence-transformers sorts; padding is waste)."""
         inputs = [self.document_text(t, title) for t, title in zip(texts, titles, strict=True)]
-        return self.model.encode(
-            inputs,
-            batch_size=self._settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        ).astype(np.float32)
+        return self._encode(inputs)
 
     def embed_queries(self, queries: Sequence[str], prompt: str | None = None) -> np.ndarray:
         """Questions with the retrieval "query" prompt, or short texts with another task's prompt
         (the support check compares sentences with the similarity one)."""
-        return self.model.encode(
-            list(queries),
-            prompt=self._settings.query_prompt if prompt is None else prompt,
-            batch_size=self._settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-        ).astype(np.float32)
+        return self._encode(
+            list(queries), prompt=self._settings.query_prompt if prompt is None else prompt
+        )
 
     # LangChain ``Embeddings`` interface (used by LangChain vector stores and the naive baseline).
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

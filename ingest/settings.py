@@ -39,6 +39,10 @@ class EmbeddingSettings(BaseModel):
     # EmbeddingGemma's document prompt has a title slot; we fill it with the document title.
     document_prompt: str = "title: {title} | text: "
     threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
+    # Threads that run the model. torch keeps state per calling thread (oneDNN scratchpads and
+    # primitive caches, OpenMP teams), so a server whose thread pool hands each request to any of
+    # 40 threads grew without bound; a fixed pair plateaus (bench/results/load.md).
+    workers: int = Field(default=2, ge=1)
 
 
 class ChunkingSettings(BaseModel):
