@@ -137,13 +137,13 @@ class Assistant:
         if referenced and not filters.sources:
             filters = Filters(sources=referenced, kinds=filters.kinds, years=filters.years)
         state.mentions = self._mentions([r.ref for r in state.resolutions if r.status == "not_found"])
-        english = state.language == "en"
+        retrieval = self.settings.retrieval
         request = SearchRequest(
             state.rewritten,
             tuple(state.keyword_terms),
             filters,
-            self.settings.retrieval.k,
-            keyword_weight=self.settings.retrieval.keyword_weight_en if english else 1.0,
+            retrieval.k,
+            keyword_weight=retrieval.keyword_weight_en if state.language == "en" else retrieval.keyword_weight,
             boost_ids=state.mentions,
         )
         state.passages = self.retriever.search(request)

@@ -1,26 +1,26 @@
-"""Hybrid retrieval: dense search in Chroma plus Vietnamese BM25, fused by reciprocal rank.
+"""Hybrid retrieval: dense search in Chroma plus Vietnamese BM25, fused by score.
 
 Dense search understands paraphrase and English questions; BM25 over word-segmented text nails
-exact terms, numbers and document numbers ("30 ngày", "294-QĐ/TW") that embeddings blur. RRF
-fuses ranks, not scores, so the two need no calibration against each other. Every fused passage
-then gets its cosine similarity to the query (from the stored vectors), because the refusal
-decision needs one comparable evidence score whichever search found the passage.
+exact terms, numbers and document numbers ("30 ngày", "294-QĐ/TW") that embeddings blur. Every
+candidate of either search is scored by its cosine to the query (from the stored vectors) plus a
+small keyword bonus (``assistant.fusion``), so the order keeps how much better a passage matches,
+and the refusal decision gets one comparable evidence score whichever search found the passage.
 
 Uploaded documents are searched like the collection, but where two passages score exactly the same
-(a re-uploaded copy of an official text, equal BM25 scores, equal fused ranks) the collection's
+(a re-uploaded copy of an official text, equal BM25 scores, equal fused scores) the collection's
 passage goes first, and every passage says which of the two it comes from (``Passage.origin``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from assistant.fusion import reciprocal_rank_fusion
+from assistant.fusion import fuse_scores
 from assistant.types import Filters, Passage
 from ingest.embedder import Embedder
 from ingest.index import ChunkIndex
@@ -39,13 +39,18 @@ class SearchRequest:
     keyword_terms: tuple[str, ...] = ()
     filters: Filters | None = None
     k: int = 10
-    keyword_weight: float = 1.0  # relative to dense search, in the rank fusion
+    keyword_weight: float = 0.05  # the keyword bonus at the best BM25 match, in cosine units
     # Passages to favour: those that mention a referenced document the collection does not hold.
     boost_ids: frozenset[str] = frozenset()
 
 
-# Above dense + keyword together: a passage naming the asked-for document outranks any other.
-BOOST_WEIGHT = 2.5
+@dataclass(frozen=True)
+class Candidates:
+    """What fusion ranks: every candidate's cosine (in search order) and its BM25 score, if any."""
+
+    cosines: dict[str, float]
+    keyword: dict[str, float]
+    keyword_weight: float
 
 
 class HybridRetriever:
@@ -62,6 +67,8 @@ class HybridRetriever:
         self.index = index
         self.keyword = keyword
         self.use = tuple(use)
+        # Called with every request and its candidates: eval/fusion.py records them to fit weights.
+        self.observer: Callable[[SearchRequest, Candidates], None] | None = None
         self._embed_query = lru_cache(maxsize=512)(self._embed_uncached)
         # Built with the retriever, which ``Assistant.refresh`` rebuilds after every upload.
         self.upload_ids = frozenset(
@@ -76,23 +83,29 @@ class HybridRetriever:
 
     def search(self, request: SearchRequest) -> list[Passage]:
         vector = self._embed_query(request.query)
+        found = self.candidates(request, vector)
+        if self.observer is not None:
+            self.observer(request, found)
+        fused = fuse_scores(found.cosines, found.keyword, found.keyword_weight, request.boost_ids)
+        return self._passages(self.collection_first(fused)[: request.k], vector)
+
+    def candidates(self, request: SearchRequest, vector: np.ndarray) -> Candidates:
+        """Both searches' candidates with everything fusion needs, so fusion can be replayed offline."""
         where = chroma_where(request.filters)
-        rankings: list[list[str]] = []
-        weights: list[float] = []
-        if "dense" in self.use:
-            rankings.append(self._dense(vector, where))
-            weights.append(1.0)
-        # Segmented once, shared by keyword search and the mention boost.
+        dense = self._dense(vector, where) if "dense" in self.use else {}
+        # Segmented once, shared by keyword search and the boosted passages.
         keywords = "keyword" in self.use or request.boost_ids
         tokens = segment(" ".join((request.query, *request.keyword_terms))) if keywords else []
+        keyword: dict[str, float] = {}
         if "keyword" in self.use:
-            rankings.append(self._keyword(tokens, where))
-            weights.append(request.keyword_weight)
+            keyword.update(self._keyword(tokens, where))
         if request.boost_ids:
-            rankings.append(self._boosted(tokens, request.boost_ids))
-            weights.append(BOOST_WEIGHT)
-        fused = self.collection_first(reciprocal_rank_fusion(rankings, weights=weights))[: request.k]
-        return self._passages(fused, vector)
+            # BM25 scores do not depend on the ids allowed, so both searches share one scale.
+            keyword.update(self._keyword_scores(tokens, request.boost_ids))
+        ids = list(dict.fromkeys([*dense, *keyword, *sorted(request.boost_ids)]))
+        if "dense" not in self.use:  # the BM25-only baseline: keyword scores alone decide
+            return Candidates(dict.fromkeys(ids, 0.0), keyword, 1.0)
+        return Candidates(self._cosines(ids, vector, dense), keyword, request.keyword_weight)
 
     def keyword_passages(self, query: str, terms: Sequence[str], within: Collection[str], k: int) -> list[Passage]:
         """The ``k`` chunks among ``within`` that best match ``terms`` by keyword, as passages scored
@@ -104,26 +117,34 @@ class HybridRetriever:
         """Best first; among equal scores the collection's chunks before uploads, else order kept."""
         return sorted(scored, key=lambda item: (-round(item[1], TIE_DECIMALS), item[0] in self.upload_ids))
 
-    def _dense(self, vector: np.ndarray, where: dict[str, Any] | None) -> list[str]:
+    def _dense(self, vector: np.ndarray, where: dict[str, Any] | None) -> dict[str, float]:
+        """The nearest chunks with their cosines (the index's distance is 1 - cosine)."""
         got = self.index.chunks.query(
             query_embeddings=[vector], n_results=CANDIDATES, where=where, include=["distances"]
         )
         distances = got["distances"][0] if got["distances"] else []
-        scored = zip(got["ids"][0], (-float(d) for d in distances), strict=True)
-        return [chunk_id for chunk_id, _ in self.collection_first(scored)]
+        return {chunk_id: 1.0 - float(d) for chunk_id, d in zip(got["ids"][0], distances, strict=True)}
 
-    def _keyword(self, tokens: list[str], where: dict[str, Any] | None) -> list[str]:
+    def _keyword(self, tokens: list[str], where: dict[str, Any] | None) -> list[tuple[str, float]]:
         allowed = self._allowed_ids(where) if where else None
-        return self._keyword_ids(tokens, allowed)
+        return self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)
+
+    def _keyword_scores(self, tokens: list[str], within: frozenset[str]) -> list[tuple[str, float]]:
+        return self.keyword.search(tokens, k=len(within), allowed_ids=within)
 
     def _keyword_ids(self, tokens: list[str], allowed: set[str] | frozenset[str] | None) -> list[str]:
         scored = self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)
         return [chunk_id for chunk_id, _ in self.collection_first(scored)]
 
-    def _boosted(self, tokens: list[str], boost_ids: frozenset[str]) -> list[str]:
-        """The boosted passages, best keyword match first, then the rest in a stable order."""
-        ranked = self._keyword_ids(tokens, boost_ids)
-        return ranked + sorted(boost_ids - set(ranked))
+    def _cosines(self, ids: list[str], vector: np.ndarray, known: dict[str, float]) -> dict[str, float]:
+        """Every candidate's cosine, in ``ids`` order: from dense search, else from its stored vector."""
+        missing = [chunk_id for chunk_id in ids if chunk_id not in known]
+        found = dict(known)
+        if missing:
+            got = self.index.chunks.get(ids=missing, include=["embeddings"])
+            for chunk_id, emb in zip(got["ids"], got["embeddings"], strict=True):
+                found[chunk_id] = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+        return {chunk_id: found[chunk_id] for chunk_id in ids if chunk_id in found}
 
     def _allowed_ids(self, where: dict[str, Any]) -> set[str]:
         return set(self.index.chunks.get(where=where, include=[])["ids"])

@@ -28,7 +28,7 @@ class Passage:
     start: int
     end: int
     score: float  # cosine similarity to the query (0 when only keyword search found it)
-    fused: float = 0.0  # reciprocal-rank-fusion score that ordered the list
+    fused: float = 0.0  # fused score that ordered the list (assistant.fusion)
     # "upload" for a document a user added: a citation must not pass it off as the official collection.
     origin: str = "collection"
 

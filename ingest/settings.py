@@ -68,9 +68,12 @@ class RetrievalSettings(BaseModel):
     # the best unit of evidence (assistant.evidence), the answer says the collection does not hold
     # it. Calibrated by eval/answerability.py (leave one document out; see eval/reports/answerability).
     min_focus: float = 0.45
-    # BM25 over English words against Vietnamese text is mostly noise (dev hit@5 0.19 alone), so for
-    # English questions it only breaks ties between dense results (glossary terms still count).
-    keyword_weight_en: float = 0.3
+    # The keyword bonus at a query's best BM25 match, in cosine units (assistant.fusion): small, so
+    # exact terms reorder passages of similar meaning without outvoting meaning. BM25 over English
+    # words against Vietnamese text is mostly noise (dev hit@5 0.19 alone; glossary terms still
+    # count), so English questions get less. Chosen by 5-fold cross-validation (eval/fusion.py).
+    keyword_weight: float = Field(default=0.05, ge=0)
+    keyword_weight_en: float = Field(default=0.02, ge=0)
     # Longest question (characters, after cleaning) accepted by the CLI and the UI. The longest dev
     # question has 147; a pasted rule of a few sentences fits, while a whole pasted page only blurs
     # the query embedding and matches every BM25 term, and would reach the parsers unbounded.

@@ -1,47 +1,46 @@
-"""RRF arithmetic on hand-made rankings."""
+"""Score-fusion arithmetic on hand-made scores."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.fusion import reciprocal_rank_fusion
+from assistant.fusion import BOOST, fuse_scores
 
 
 def test_scores_follow_the_formula() -> None:
-    fused = dict(reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]], k=60))
-    assert fused["a"] == pytest.approx(1 / 61)
-    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
-    assert fused["c"] == pytest.approx(1 / 63)
-    assert fused["d"] == pytest.approx(1 / 62)
+    fused = dict(fuse_scores({"a": 0.6, "b": 0.5, "c": 0.4}, {"b": 10.0, "c": 5.0}, keyword_weight=0.1))
+    assert fused["a"] == pytest.approx(0.6)
+    assert fused["b"] == pytest.approx(0.5 + 0.1)
+    assert fused["c"] == pytest.approx(0.4 + 0.05)
 
 
-def test_agreement_beats_a_single_first_place() -> None:
-    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]])
-    assert [doc for doc, _ in fused] == ["b", "a", "d", "c"]
+def test_keyword_bonus_reorders_close_cosines_but_not_distant_ones() -> None:
+    close = fuse_scores({"a": 0.52, "b": 0.50}, {"b": 3.0}, keyword_weight=0.05)
+    assert [chunk for chunk, _ in close] == ["b", "a"]
+    distant = fuse_scores({"a": 0.70, "b": 0.50}, {"b": 3.0}, keyword_weight=0.05)
+    assert [chunk for chunk, _ in distant] == ["a", "b"]
 
 
-def test_weights_scale_each_ranking() -> None:
-    fused = dict(reciprocal_rank_fusion([["a"], ["b"]], k=0, weights=[1.0, 3.0]))
-    assert fused == {"a": pytest.approx(1.0), "b": pytest.approx(3.0)}
-    assert reciprocal_rank_fusion([["a"], ["b"]], weights=[1.0, 3.0])[0][0] == "b"
+def test_bm25_is_scaled_by_the_query_best_match() -> None:
+    # The same relative BM25 gives the same bonus whatever the raw scale of the query's scores.
+    small = dict(fuse_scores({"a": 0.5, "b": 0.5}, {"a": 2.0, "b": 1.0}, keyword_weight=0.1))
+    large = dict(fuse_scores({"a": 0.5, "b": 0.5}, {"a": 200.0, "b": 100.0}, keyword_weight=0.1))
+    assert small == pytest.approx(large)
 
 
-def test_duplicates_within_a_ranking_count_once() -> None:
-    fused = dict(reciprocal_rank_fusion([["a", "a", "b"]], k=0))
-    assert fused == {"a": pytest.approx(1.0), "b": pytest.approx(1 / 3)}
+def test_boosted_passages_outrank_every_other() -> None:
+    fused = fuse_scores({"a": 0.9, "b": 0.2}, {"a": 9.0}, keyword_weight=0.1, boost_ids={"b"})
+    assert [chunk for chunk, _ in fused] == ["b", "a"]
+    assert dict(fused)["b"] == pytest.approx(0.2 + BOOST)
 
 
-def test_ties_keep_first_seen_order() -> None:
-    assert [doc for doc, _ in reciprocal_rank_fusion([["x", "y"], ["y", "x"]])] == ["x", "y"]
+def test_ties_keep_the_candidate_order_and_empty_inputs_give_nothing() -> None:
+    assert [chunk for chunk, _ in fuse_scores({"x": 0.5, "y": 0.5}, {}, keyword_weight=0.1)] == ["x", "y"]
+    assert fuse_scores({}, {}, keyword_weight=0.1) == []
+    # No keyword evidence at all: no bonus, no division by zero.
+    assert dict(fuse_scores({"x": 0.5}, {"x": 0.0}, keyword_weight=0.1)) == {"x": 0.5}
 
 
-def test_empty_inputs() -> None:
-    assert reciprocal_rank_fusion([]) == []
-    assert reciprocal_rank_fusion([[], []]) == []
-
-
-def test_invalid_arguments() -> None:
+def test_negative_weight_is_refused() -> None:
     with pytest.raises(ValueError):
-        reciprocal_rank_fusion([["a"]], weights=[1.0, 2.0])
-    with pytest.raises(ValueError):
-        reciprocal_rank_fusion([["a"]], k=-1)
+        fuse_scores({"a": 0.5}, {}, keyword_weight=-0.1)

@@ -115,7 +115,7 @@ def test_equal_fused_scores_put_the_collection_first(uploaded: Assistant) -> Non
     retriever = uploaded.retriever
     upload_id = min(retriever.upload_ids)
     collection_id = next(i for i in uploaded.index.all_chunks()["ids"] if i not in retriever.upload_ids)
-    tied = [(upload_id, 1 / 61 + 1 / 63), (collection_id, 1 / 63 + 1 / 61), ("better", 0.5)]
+    tied = [(upload_id, 0.1 + 0.3 + 0.2), (collection_id, 0.2 + 0.3 + 0.1), ("better", 0.9)]
     assert [i for i, _ in retriever.collection_first(tied)] == ["better", collection_id, upload_id]
     # Outside ties the order is the scores', whatever the origin.
     assert [i for i, _ in retriever.collection_first([(upload_id, 0.3), (collection_id, 0.2)])] == [
