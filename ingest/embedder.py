@@ -85,9 +85,7 @@ class Embedder(Embeddings):
     def embed_queries(self, queries: Sequence[str], prompt: str | None = None) -> np.ndarray:
         """Questions with the retrieval "query" prompt, or short texts with another task's prompt
         (the support check compares sentences with the similarity one)."""
-        return self._encode(
-            list(queries), prompt=self._settings.query_prompt if prompt is None else prompt
-        )
+        return self._encode(list(queries), prompt=self._settings.query_prompt if prompt is None else prompt)
 
     # LangChain ``Embeddings`` interface (used by LangChain vector stores and the naive baseline).
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
