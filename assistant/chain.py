@@ -223,7 +223,9 @@ class Assistant:
 
     def _select(self, state: _State, evidence: list[Passage]) -> Selection:
         """The units an answer is built from; both modes answer from the same selection."""
-        focus = question_focus(_without_references(state), state.keyword_terms, self.keyword.idf, state.language)
+        asked = _without_references(state)
+        trust = self.glossary.coverage(asked) if state.language == "en" else 1.0
+        focus = question_focus(asked, state.keyword_terms, self.keyword.idf, state.language, trust)
         named = [r.matches[0].source for r in state.resolutions if r.status == "found"]
         documents = list(dict.fromkeys(named))
         # A comparison draws on every retrieved passage of the documents named.

@@ -39,6 +39,7 @@ _MARKERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], int]], ...] = (
     (re.compile(r"^Điều\s+\d+"), lambda m: 2),
     (re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s"), lambda m: 2 + m.group(1).count(".") + 1),
     (re.compile(r"^[a-zđ]\)\s"), lambda m: 8),
+    (re.compile(r"^\((?:\d{1,2}|[a-zđ])\)\s"), lambda m: 8),  # "(1) Điều lệ Đảng, …" in articles
     (re.compile(r"^Bước\s+\d+", re.IGNORECASE), lambda m: 8),
     (re.compile(r"^[-–•*]\s*"), lambda m: 9),
     (re.compile(r"^\+\s*"), lambda m: 10),
@@ -98,7 +99,7 @@ MAX_UNITS = 3
 ON_POINT = 0.75
 # Units of the first passages compared by meaning when the question's words cannot be (English):
 # ~20 ms a unit on 2 cores, so only the passages most likely to hold the answer.
-SEMANTIC_PASSAGES = 3
+SEMANTIC_PASSAGES = 5
 SEMANTIC_WEIGHT = 1.0
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 IdfLookup = Callable[[Sequence[str]], Mapping[str, float]]  # word -> weight (``KeywordIndex.idf``)
@@ -109,6 +110,9 @@ class Focus:
     """The question's words with their weights (rarer in the collection: heavier)."""
 
     weights: Mapping[str, float]
+    # How much of the question these words stand for: 1 for a Vietnamese question; for an English
+    # one, the share of its content words the glossary translated (``Glossary.coverage``).
+    trust: float = 1.0
 
     @property
     def total(self) -> float:
@@ -120,10 +124,13 @@ class Focus:
         return sum(w for t, w in self.weights.items() if t in tokens) / total if total else 0.0
 
 
-def question_focus(question: str, keyword_terms: Sequence[str], idf: IdfLookup, language: str) -> Focus:
+def question_focus(
+    question: str, keyword_terms: Sequence[str], idf: IdfLookup, language: str, trust: float = 1.0
+) -> Focus:
     """Weighted focus words. English words are dropped for English questions (the documents are
-    Vietnamese; the glossary terms stand in for them); a compound the index never saw adds nothing
-    (its syllables, also emitted, carry it), a syllable it never saw weighs the most."""
+    Vietnamese; the glossary terms stand in for them, with ``trust`` the share of the question
+    they cover); a compound the index never saw adds nothing (its syllables, also emitted, carry
+    it), a syllable it never saw weighs the most."""
     # The kind of quantity asked ("bao nhiêu phần trăm") is checked by ``_quantity_found``, not
     # matched as words: "1% tiền lương" answers it without the words "phần trăm".
     for asked, _ in _QUANTITY_KINDS:
@@ -133,7 +140,7 @@ def question_focus(question: str, keyword_terms: Sequence[str], idf: IdfLookup, 
         glossary = set(segment(" ".join(keyword_terms)))
         tokens = [t for t in tokens if t in glossary or not _ASCII_WORD.match(t)]
     weights = idf(tokens)
-    return Focus({t: weights.get(t, 0.0) for t in tokens if weights.get(t, 0.0) > 0})
+    return Focus({t: weights.get(t, 0.0) for t in tokens if weights.get(t, 0.0) > 0}, trust)
 
 
 @dataclass
@@ -256,6 +263,9 @@ def select_units(
     """
     wants_number = bool(ASKS_QUANTITY.search(question))
     wants_list = bool(_ASKS_LIST.search(question))
+    # Word overlap counts as far as the focus words stand for the question; where they stand for
+    # little (an English question the glossary barely covers), the meaning of each unit decides.
+    lexical = 1.0 if similarity is None else focus.trust
     candidates: list[Unit] = []
     everything: set[str] = set()
     for rank, passage in enumerate(passages):
@@ -267,11 +277,11 @@ def select_units(
             # A list is found by its opening line ("c) Chương trình buổi lễ kết nạp"); its items
             # count for less, or the section holding every list would beat the list asked for.
             lead = unit.lead_tokens
-            own = focus.covered(lead)
-            near = focus.covered(lead | context)
+            own = lexical * focus.covered(lead)
+            near = lexical * focus.covered(lead | context)
             unit.score = own + CONTEXT_WEIGHT * near + prior
             if unit.is_list:
-                unit.score += ITEMS_WEIGHT * focus.covered(unit.tokens)
+                unit.score += ITEMS_WEIGHT * lexical * focus.covered(unit.tokens)
                 unit.score += LIST_BONUS if wants_list else -LIST_BONUS
             elif wants_number and any(ch.isdigit() for ch in unit.lead):
                 unit.score += QUANTITY_BONUS
@@ -348,7 +358,9 @@ def _units(rank: int, text: str) -> list[Unit]:
     for line, tokens in zip(lines, line_tokens, strict=True):
         sentences = split_sentences(line.text)
         for sentence in sentences:
-            if len(sentence.split()) >= MIN_WORDS and not is_heading(sentence):
+            # A question ("… phải trải qua thời kỳ dự bị bao lâu?", an article's heading) asks, it
+            # does not state: quoting it as evidence would answer a question with itself.
+            if len(sentence.split()) >= MIN_WORDS and not is_heading(sentence) and not sentence.endswith("?"):
                 own = tokens if len(sentences) == 1 else _tokens(sentence)
                 units.append(Unit(rank, sentence, tokens=own, lead_tokens=own))
     for opener, items in list_blocks(lines):

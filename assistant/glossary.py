@@ -23,6 +23,13 @@ _WORD = re.compile(r"[a-z0-9]+")
 _VIETNAMESE_LETTERS = re.compile(r"[đăâêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
 _FUNCTION_WORDS = "the a an of to in on for about what which who how when why does do is are was were be can should"
 _ENGLISH_FUNCTION_WORDS = frozenset(f"{_FUNCTION_WORDS} must say says said with by from and or this that these".split())
+# Words that carry no content of their own, for measuring how much of a question the glossary read.
+_PRONOUNS_AND_FILLERS = (
+    "i we you he she it they my our your his her its their me us them there then than at as if many "
+    "much long often has have had will would may might any all each other whom whose after before "
+    "under over into out up happen happens mean means"
+)
+_NOT_CONTENT = _ENGLISH_FUNCTION_WORDS | frozenset(_PRONOUNS_AND_FILLERS.split())
 
 
 def _match_key(text: str) -> tuple[str, ...]:
@@ -30,6 +37,9 @@ def _match_key(text: str) -> tuple[str, ...]:
     "Party members" finds "Party member" without a stemmer dependency."""
     words = _WORD.findall(unicodedata.normalize("NFC", text).casefold().replace("-", " "))
     return tuple(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+
+
+_NOT_CONTENT_KEYS = frozenset(_match_key(" ".join(_NOT_CONTENT)))  # spelt as queries are ("does" -> "doe")
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,23 @@ class Glossary:
             else:
                 position += 1
         return terms
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's content words that fall inside a glossary phrase (0 to 1).
+
+        The glossary's terms are all the Vietnamese an English question brings to word matching;
+        this says how much of the question they stand for ("surplus candidates" is most of "what
+        does Guidance 26 say about surplus candidates", "commune" little of a long question).
+        """
+        words = _match_key(query)
+        matched: set[int] = set()
+        position = 0
+        while position < len(words):
+            length = self._match_length(words, position)
+            matched.update(range(position, position + length))
+            position += length or 1
+        content = [i for i, word in enumerate(words) if word not in _NOT_CONTENT_KEYS and not word.isdigit()]
+        return sum(1 for i in content if i in matched) / len(content) if content else 0.0
 
     def _match_length(self, words: tuple[str, ...], position: int) -> int:
         for length in range(min(self._longest, len(words) - position), 0, -1):

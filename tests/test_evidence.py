@@ -90,6 +90,44 @@ def test_lists_are_read_from_the_markers_of_a_real_passage(assistant: Assistant)
     assert len(blocks["29.1.2."]) == 7
 
 
+def test_parenthesised_numbers_are_list_items() -> None:
+    # An article quoting QĐ 366: "bao gồm:" then "(1) …", "(2) …" must be quoted as one list.
+    lines = parse_lines(
+        "Căn cứ kiểm điểm đánh giá xếp loại đảng viên năm 2025 bao gồm:\n"
+        "(1) Điều lệ Đảng, nghị quyết, quy định của Đảng có liên quan.\n"
+        "(2) Việc thực hiện chức năng, nhiệm vụ, quyền hạn được giao."
+    )
+    assert list_blocks(lines) == [(0, [(1, 1), (2, 2)])]
+
+
+def test_word_overlap_counts_only_as_far_as_the_glossary_covered_the_question() -> None:
+    # dev-014: "commune" -> "xã" was the only Vietnamese of a long English question, and quoting
+    # the sentence that mentions "xã" missed the 80% attendance rule that the meaning points to.
+    passage = Passage(
+        id="p",
+        source="s",
+        title="t",
+        number="",
+        date="",
+        kind="",
+        section="",
+        text="Học viên phải bảo đảm tham dự tối thiểu 80% số tiết học mới được viết bài thu hoạch. "
+        "Đảng ủy xã ghi rõ tên chi bộ trong giấy chứng nhận của học viên.",
+        start=0,
+        end=0,
+        score=0.5,
+    )
+
+    def similarity(question: str, texts: list[str]) -> list[float]:
+        return [0.65 if "80%" in text else 0.45 for text in texts]
+
+    asked = "What minimum attendance does a learner need?"
+    for trust, expected in ((0.09, "80%"), (1.0, "xã")):
+        focus = Focus({"xã": 1.75}, trust)
+        chosen = select_units(asked, focus, [passage], max_units=1, similarity=similarity).units[0]
+        assert expected in chosen.lead, (trust, chosen.lead)
+
+
 def test_focus_weighs_the_rare_word_over_the_common_ones() -> None:
     passage = Passage(
         id="p",

@@ -89,3 +89,11 @@ def test_bad_files_are_rejected(tmp_path: Path) -> None:
 )
 def test_detect_language(text: str, language: str) -> None:
     assert detect_language(text) == language
+
+
+def test_coverage_is_the_share_of_content_words_the_glossary_translates() -> None:
+    glossary = load_glossary()
+    assert glossary.coverage("What does it say about surplus candidates?") == 1.0
+    long_question = "What minimum attendance does a learner at a commune centre need before the final paper?"
+    assert 0 < glossary.coverage(long_question) < 0.2
+    assert glossary.coverage("What does it say?") == 0.0
