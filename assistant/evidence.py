@@ -304,6 +304,8 @@ def select_units(
     if not focus.total:  # no word to weigh (an English question the glossary does not cover): no verdict
         return Selection(chosen, focus, list(passages), 1.0, 1.0, quantity)
     best = max((focus.covered(u.tokens) for u in candidates), default=0.0)
+    if len(documents) > 1:  # a comparison is answered by its parts together, not by one of them
+        best = max(best, focus.covered(frozenset().union(*(u.tokens for u in chosen))))
     return Selection(chosen, focus, list(passages), focus.covered(frozenset(everything)), best, quantity)
 
 

@@ -145,3 +145,32 @@ def test_focus_weighs_the_rare_word_over_the_common_ones() -> None:
     focus = Focus({"đảng_viên": 0.2, "đảng": 0.1, "viên": 0.1, "số_dư": 5.0, "số": 1.0, "dư": 3.0})
     selection = select_units("Đảng viên và số dư?", focus, [passage], max_units=1)
     assert "số dư" in selection.units[0].lead
+
+
+def test_a_comparison_is_answerable_by_its_parts_together() -> None:
+    # dev-090: each document answers half of "mấy lần … theo Điều lệ, và nhiệm kỳ … theo HD 06";
+    # no single sentence holds 45% of the focus, yet the two parts answer it.
+    def passage(source: str, text: str) -> Passage:
+        return Passage(
+            id=source,
+            source=source,
+            title="t",
+            number="",
+            date="",
+            kind="",
+            section="",
+            text=text,
+            start=0,
+            end=0,
+            score=0.5,
+        )
+
+    passages = [
+        passage("dieu-le", "Đại hội chi bộ do chi uỷ triệu tập năm năm hai lần theo quy định."),
+        passage("hd-06", "Thí điểm thực hiện nhiệm kỳ của chi bộ là 5 năm theo hướng dẫn."),
+    ]
+    focus = Focus({"đại_hội": 1.0, "triệu_tập": 1.0, "thí_điểm": 1.0, "nhiệm_kỳ": 1.0, "chi_bộ": 0.2})
+    one = select_units("đại hội triệu tập và thí điểm nhiệm kỳ?", focus, passages)
+    both = select_units("đại hội triệu tập và thí điểm nhiệm kỳ?", focus, passages, ["dieu-le", "hd-06"])
+    assert not one.answers(0.6)
+    assert both.answers(0.6) and [passages[u.passage_rank].source for u in both.units] == ["dieu-le", "hd-06"]
