@@ -5,6 +5,8 @@ Real chain over the session's real subset index (QĐ 294 among it), real embedde
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant.chain import Assistant
@@ -13,6 +15,7 @@ from assistant.types import Passage
 from eval.report import claims_only
 from ingest.embedder import Embedder
 from ingest.settings import Settings
+from tests.test_generative import passage
 
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 
@@ -24,6 +27,11 @@ def assistant(subset_settings: Settings, embedder: Embedder) -> Assistant:
 
 def _quoted(result) -> list[str]:
     return [claim for part in result.parts for claim in part.claims]
+
+
+def _passage(text: str, source: str = "s") -> Passage:
+    """A hand-made passage: only its source and text matter to unit selection."""
+    return replace(passage(text, source), source=source, score=0.5)
 
 
 def test_a_list_question_gets_every_item_in_the_documents_order(assistant: Assistant) -> None:
@@ -103,19 +111,9 @@ def test_parenthesised_numbers_are_list_items() -> None:
 def test_word_overlap_counts_only_as_far_as_the_glossary_covered_the_question() -> None:
     # dev-014: "commune" -> "xã" was the only Vietnamese of a long English question, and quoting
     # the sentence that mentions "xã" missed the 80% attendance rule that the meaning points to.
-    passage = Passage(
-        id="p",
-        source="s",
-        title="t",
-        number="",
-        date="",
-        kind="",
-        section="",
-        text="Học viên phải bảo đảm tham dự tối thiểu 80% số tiết học mới được viết bài thu hoạch. "
-        "Đảng ủy xã ghi rõ tên chi bộ trong giấy chứng nhận của học viên.",
-        start=0,
-        end=0,
-        score=0.5,
+    passage = _passage(
+        "Học viên phải bảo đảm tham dự tối thiểu 80% số tiết học mới được viết bài thu hoạch. "
+        "Đảng ủy xã ghi rõ tên chi bộ trong giấy chứng nhận của học viên."
     )
 
     def similarity(question: str, texts: list[str]) -> list[float]:
@@ -129,19 +127,7 @@ def test_word_overlap_counts_only_as_far_as_the_glossary_covered_the_question() 
 
 
 def test_focus_weighs_the_rare_word_over_the_common_ones() -> None:
-    passage = Passage(
-        id="p",
-        source="s",
-        title="t",
-        number="",
-        date="",
-        kind="",
-        section="",
-        text="Đảng viên phải chấp hành nghị quyết của chi bộ. Đảng viên được bầu cử với số dư theo quy định.",
-        start=0,
-        end=0,
-        score=0.5,
-    )
+    passage = _passage("Đảng viên phải chấp hành nghị quyết của chi bộ. Đảng viên được bầu cử với số dư theo quy định.")
     focus = Focus({"đảng_viên": 0.2, "đảng": 0.1, "viên": 0.1, "số_dư": 5.0, "số": 1.0, "dư": 3.0})
     selection = select_units("Đảng viên và số dư?", focus, [passage], max_units=1)
     assert "số dư" in selection.units[0].lead
@@ -150,24 +136,9 @@ def test_focus_weighs_the_rare_word_over_the_common_ones() -> None:
 def test_a_comparison_is_answerable_by_its_parts_together() -> None:
     # dev-090: each document answers half of "mấy lần … theo Điều lệ, và nhiệm kỳ … theo HD 06";
     # no single sentence holds 45% of the focus, yet the two parts answer it.
-    def passage(source: str, text: str) -> Passage:
-        return Passage(
-            id=source,
-            source=source,
-            title="t",
-            number="",
-            date="",
-            kind="",
-            section="",
-            text=text,
-            start=0,
-            end=0,
-            score=0.5,
-        )
-
     passages = [
-        passage("dieu-le", "Đại hội chi bộ do chi uỷ triệu tập năm năm hai lần theo quy định."),
-        passage("hd-06", "Thí điểm thực hiện nhiệm kỳ của chi bộ là 5 năm theo hướng dẫn."),
+        _passage("Đại hội chi bộ do chi uỷ triệu tập năm năm hai lần theo quy định.", "dieu-le"),
+        _passage("Thí điểm thực hiện nhiệm kỳ của chi bộ là 5 năm theo hướng dẫn.", "hd-06"),
     ]
     focus = Focus({"đại_hội": 1.0, "triệu_tập": 1.0, "thí_điểm": 1.0, "nhiệm_kỳ": 1.0, "chi_bộ": 0.2})
     one = select_units("đại hội triệu tập và thí điểm nhiệm kỳ?", focus, passages)
