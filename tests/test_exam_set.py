@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+from assistant.exam import is_meta_option, parse_exam_item
 from eval.metrics import normalize
 from tests.test_dev_set import _document_text, collection  # noqa: F401  - collection is the shared fixture
 
@@ -26,8 +27,6 @@ MAX_QUOTE = 300
 
 # The layouts trainers paste: "A. …", "A) …", "A: …", "a. …", "a) …", one per line or inline.
 _MARKER = re.compile(r"(?:^|(?<=\s))([A-Da-d])([.):])\s+", re.MULTILINE)
-# "Cả 3 đáp án trên đều đúng", "Tất cả các ý trên", "Không có đáp án nào đúng", "A và B đúng", "All of the above".
-_META = re.compile(r"^(cả\b|tất cả\b|không có\b.*\bnào\b|[a-d] và [a-d]\b|all of the above|none of the above)", re.I)
 _NUMBER = re.compile(r"\d+")
 
 
@@ -41,21 +40,19 @@ def _choices() -> list[dict]:
 
 
 def _embedded_options(question: str) -> tuple[list[str], str] | None:
-    """The four option texts pasted into a stem and their layout, or None for a bare stem."""
-    marks = list(_MARKER.finditer(question))
-    for start in range(len(marks) - 3):
-        run = marks[start : start + 4]
-        if "".join(m.group(1) for m in run) not in {"ABCD", "abcd"} or len({m.group(2) for m in run}) > 1:
-            continue
-        ends = [m.start() for m in run[1:]] + [len(question)]
-        texts = [question[m.end() : end].strip() for m, end in zip(run, ends, strict=True)]
-        inline = "\n" not in question[run[0].start() :]
-        return texts, f"{run[0].group(1)}{run[0].group(2)}{' inline' if inline else ''}"
-    return None
+    """The option texts pasted into a stem (read by the product's parser) and their layout."""
+    item = parse_exam_item(question)
+    if item is None or item.kind != "choice":
+        return None
+    tail = question[question.index(item.stem) + len(item.stem) :]
+    first = _MARKER.search(tail)
+    assert first is not None, question
+    inline = "\n" not in tail.strip()
+    return list(item.options), f"{first.group(1)}{first.group(2)}{' inline' if inline else ''}"
 
 
 def _is_meta(option: str) -> bool:
-    return bool(_META.match(option.strip()))
+    return is_meta_option(option)
 
 
 def _strings(value: object) -> list[str]:
