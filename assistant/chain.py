@@ -43,6 +43,10 @@ GENERATOR_FALLBACK = {
     "vi": "⚠ Mô hình sinh gặp lỗi nên đây là câu trả lời trích dẫn nguyên văn. Lý do: {reason}",
     "en": "⚠ The generator failed, so this is the extractive (verbatim) answer. Reason: {reason}",
 }
+GENERATOR_UNSUPPORTED = {
+    "vi": "Mô hình sinh không viết được câu nào có căn cứ trong các đoạn đã chọn; dưới đây là trích dẫn nguyên văn.",
+    "en": "The generator wrote no sentence the selected passages support; here are the verbatim quotes.",
+}
 
 
 @dataclass
@@ -73,11 +77,15 @@ class _State:
 class Assistant:
     """Loads the models and indexes once; answers questions through the LCEL chain."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None
+    ) -> None:
+        """``generator``: a language model to answer with in generative mode, instead of the one
+        the settings name (loaded on first use)."""
         self.settings = settings
         self.embedder, self.index = open_index(settings, embedder)
         self.glossary = load_glossary()
-        self._generator: Generator | None = None
+        self._generator: Generator | None = generator
         self.refresh()
         self.chain: Runnable[_State, AnswerEvent] = (
             RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableGenerator(self._answer)
@@ -261,8 +269,9 @@ class Assistant:
     def _generate(self, state: _State, result: AnswerResult, selection: Selection) -> Iterator[AnswerEvent]:
         """Stream the model's draft, then keep only sentences the cited passages support.
 
-        A generator that fails mid-answer (its process killed, its server gone) does not fail the
-        question: the answer falls back to the extractive one, with a note saying why.
+        A generator that fails mid-answer (its process killed, its server gone), or whose draft
+        keeps no supported sentence, does not fail the question: the answer falls back to the
+        extractive one, with a note saying why.
         """
         generator, reason = self.generator()
         if generator is None:
@@ -277,6 +286,13 @@ class Assistant:
         except GeneratorError as exc:
             result.mode = "extractive"
             result.notes = [*state.notes, GENERATOR_FALLBACK[result.language].format(reason=exc)]
+            self._extract(result, selection)
+            return
+        if result.refused:
+            # The evidence passed the answerability check before the model ran; a model that says
+            # "not found", or writes nothing the passages support, does not make the rule absent.
+            result.mode, result.refused = "extractive", False
+            result.notes = [*state.notes, GENERATOR_UNSUPPORTED[result.language]]
             self._extract(result, selection)
 
     def _checked(self, events: Iterator[GenerationEvent], state: _State, result: AnswerResult) -> Iterator[AnswerEvent]:

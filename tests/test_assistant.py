@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant.chain import Assistant
+from assistant.chain import REFUSAL, Assistant
 from assistant.evidence import is_heading
 from assistant.rewrite import needs_context, rewrite_followup
 from assistant.types import Filters
@@ -176,3 +177,26 @@ def test_ask_cli_json_shape(subset_settings: Settings, tmp_path: Path) -> None:
         "score",
     }
     assert len(data["retrieved"]) == 10 and data["timings_ms"]["total"] > 0
+
+
+class _DecliningGenerator:
+    """A model that answers every prompt with the refusal line, as Qwen2.5-1.5B did for six
+    answerable dev questions (eval of 2026-12-02)."""
+
+    name = "declining"
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float) -> Iterator[str]:
+        yield REFUSAL["vi"]
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 3
+
+
+def test_a_model_that_refuses_answerable_evidence_falls_back_to_the_quotes(
+    subset_settings: Settings, embedder: Embedder
+) -> None:
+    declining = Assistant(subset_settings, embedder, generator=_DecliningGenerator())
+    result = declining.ask("Người vào Đảng phải bao nhiêu tuổi?", mode="generative")
+    assert not result.refused and result.mode == "extractive"
+    assert any("trích dẫn nguyên văn" in note for note in result.notes)
+    assert "18 tuổi" in result.answer and result.citations
