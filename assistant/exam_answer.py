@@ -1,0 +1,153 @@
+"""Decide an exam item by the evidence, without an LLM, or decline.
+
+Each option is read as a claim: the stem with that option. The evidence is every sentence of the
+passages retrieved for the stem with all its options and for the stem with each option (a stem
+like "ý kiến nào đúng?" says nothing by itself; the options carry the information). A sentence
+supports an option when it is about the stem (its words, weighted by rarity) and holds what
+distinguishes that option from the others: its rarer words and, above all, its numbers exactly.
+A true/false statement is true when one sentence holds nearly all of it with the same numbers and
+the same negation; it is false when the sentence that best matches it differs in those; when no
+sentence is about it at all, the collection does not settle it and the item is declined.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from assistant.evidence import IdfLookup
+from assistant.exam import VERDICTS, ExamItem, is_meta_option
+from assistant.support import split_sentences
+from assistant.types import Passage
+from ingest.vitokens import segment
+
+# Tuned on eval/questions/exam.jsonl by eval/exam.py; see eval/reports/exam/.
+SUPPORT_BAR = 0.5  # an option's support below this is "not stated by the collection"
+MARGIN = 0.05  # the best option must lead the next by this much, or the evidence does not decide
+ABOUT_BAR = 0.45  # a true/false statement with no sentence holding this share of it is declined
+TRUE_BAR = 0.85  # ... and true only when one sentence holds this share of it
+PASSAGES_PER_QUERY = 5
+
+_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+# "3.5.4.", "a)", "(2)", "-": the numbering of a point is not a number the rule states.
+_LEADING_MARKER = re.compile(r"^\s*(?:(?:\d+\.)+\d*|[a-zđ]\)|\(\d+\)|[-–•+])\s*")
+_NEGATION = re.compile(r"\b(?:không|chưa|chẳng|cấm|not|no|never)\b", re.IGNORECASE)
+_META_ALL = re.compile(r"^(?:cả|tất cả|all of the above)", re.IGNORECASE)
+_META_NONE = re.compile(r"^(?:không có|none of the above)", re.IGNORECASE)
+_META_PAIR = re.compile(r"^([A-E]) và ([A-E])\b", re.IGNORECASE)
+
+Search = Callable[[str], Sequence[Passage]]
+
+
+@dataclass
+class Evidence:
+    """One sentence of a retrieved passage, with its words and numbers."""
+
+    passage: Passage
+    sentence: str
+    tokens: frozenset[str]
+    numbers: frozenset[str]
+
+
+@dataclass
+class ExamVerdict:
+    """The choice (a letter, Đúng/Sai) or None when declined, with what settled it."""
+
+    choice: str | None
+    support: dict[str, float] = field(default_factory=dict)  # per letter, or per verdict
+    evidence: Evidence | None = None
+
+    @property
+    def declined(self) -> bool:
+        return self.choice is None
+
+
+def decide(item: ExamItem, search: Search, idf: IdfLookup) -> ExamVerdict:
+    """Choose an option or a verdict by the evidence ``search`` finds, or decline."""
+    queries = [" ".join((item.stem, *item.options))]
+    queries += [f"{item.stem} {option}" for option in item.options if not is_meta_option(option)]
+    evidence = _sentences(passage for query in queries for passage in search(query)[:PASSAGES_PER_QUERY])
+    if item.kind == "true_false":
+        return _judge(item.stem, evidence, idf)
+    return _choose(item, evidence, idf)
+
+
+def _sentences(passages: object) -> list[Evidence]:
+    seen: set[str] = set()
+    found: list[Evidence] = []
+    for passage in passages:  # type: ignore[attr-defined]
+        if passage.id in seen:
+            continue
+        seen.add(passage.id)
+        for line in passage.text.splitlines():
+            for sentence in split_sentences(line):
+                numbers = frozenset(_NUMBER.findall(_LEADING_MARKER.sub("", sentence)))
+                found.append(Evidence(passage, sentence, frozenset(segment(sentence)), numbers))
+    return found
+
+
+def _covered(weights: Mapping[str, float], tokens: frozenset[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
+
+
+def _weights(text: str, idf: IdfLookup, drop: frozenset[str] = frozenset()) -> dict[str, float]:
+    tokens = [t for t in dict.fromkeys(segment(text)) if t not in drop]
+    weights = idf(tokens)
+    return {t: weights.get(t, 0.0) for t in tokens if weights.get(t, 0.0) > 0}
+
+
+def _choose(item: ExamItem, evidence: Sequence[Evidence], idf: IdfLookup) -> ExamVerdict:
+    stem = _weights(item.stem, idf)
+    options = dict(zip(item.letters, item.options, strict=True))
+    plain = {letter: text for letter, text in options.items() if not is_meta_option(text)}
+    # Words every option shares say nothing about which one is right.
+    shared = frozenset.intersection(*(frozenset(segment(text)) for text in plain.values())) if plain else frozenset()
+    support: dict[str, float] = {}
+    best_evidence: dict[str, Evidence] = {}
+    for letter, text in plain.items():
+        own = _weights(text, idf, shared | frozenset(stem))
+        numbers = frozenset(_NUMBER.findall(text))
+        for piece in evidence:
+            if numbers and not numbers <= piece.numbers:
+                continue  # "90 ngày" is not supported by a sentence saying "30 ngày"
+            held = _covered(own, piece.tokens) if own else (1.0 if numbers else 0.0)
+            score = held * (0.5 + 0.5 * _covered(stem, piece.tokens))
+            if score > support.get(letter, 0.0):
+                support[letter], best_evidence[letter] = score, piece
+    for letter in plain:
+        support.setdefault(letter, 0.0)
+    stated = {letter for letter, score in support.items() if score >= SUPPORT_BAR}
+    for letter, text in options.items():
+        if letter in plain:
+            continue
+        pair = _META_PAIR.match(text)
+        others = set(plain)
+        if _META_ALL.match(text) and stated == others:
+            return ExamVerdict(letter, support, max(best_evidence.values(), key=lambda e: len(e.tokens), default=None))
+        if _META_NONE.match(text) and not stated and evidence:
+            return ExamVerdict(letter, support)
+        if pair and {pair.group(1).upper(), pair.group(2).upper()} == stated:
+            return ExamVerdict(letter, support, best_evidence.get(pair.group(1).upper()))
+    ranked = sorted(support, key=lambda letter: support[letter], reverse=True)
+    if not ranked or support[ranked[0]] < SUPPORT_BAR:
+        return ExamVerdict(None, support)
+    if len(ranked) > 1 and support[ranked[0]] - support[ranked[1]] < MARGIN:
+        return ExamVerdict(None, support)
+    return ExamVerdict(ranked[0], support, best_evidence.get(ranked[0]))
+
+
+def _judge(statement: str, evidence: Sequence[Evidence], idf: IdfLookup) -> ExamVerdict:
+    weights = _weights(statement, idf)
+    if not weights or not evidence:
+        return ExamVerdict(None)
+    best = max(evidence, key=lambda piece: _covered(weights, piece.tokens))
+    held = _covered(weights, best.tokens)
+    if held < ABOUT_BAR:
+        return ExamVerdict(None, {VERDICTS[0]: held})
+    numbers = frozenset(_NUMBER.findall(statement))
+    same_numbers = numbers <= best.numbers or not best.numbers
+    same_negation = bool(_NEGATION.search(statement)) == bool(_NEGATION.search(best.sentence))
+    true = held >= TRUE_BAR and same_numbers and same_negation
+    return ExamVerdict(VERDICTS[0] if true else VERDICTS[1], {VERDICTS[0]: held}, best)
