@@ -88,6 +88,11 @@ _QUANTITY_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"(?:bao nhiêu|mấy) lần|how many times|how often", rf"{_NUMERAL}\s*lần|hằng (?:tháng|năm|quý)|mỗi"),
     )
 )
+# A quantity stated in a rule: digits, or a numeral with its unit ("một tháng", "mười hai tháng").
+# The point's own number ("9. Trong khi chờ …") is not one: the marker is removed first.
+_STATES_QUANTITY = re.compile(
+    rf"\d|\b{_NUMERAL}\s+(?:ngày|tháng|năm|tuổi|lần|quý|tuần|giờ|phút|đồng|người|đảng viên)\b", re.IGNORECASE
+)
 _ASCII_WORD = re.compile(r"^[a-z]+$")
 QUANTITY_BONUS = 0.3
 LIST_BONUS = 0.25
@@ -283,7 +288,7 @@ def select_units(
             if unit.is_list:
                 unit.score += ITEMS_WEIGHT * lexical * focus.covered(unit.tokens)
                 unit.score += LIST_BONUS if wants_list else -LIST_BONUS
-            elif wants_number and any(ch.isdigit() for ch in unit.lead):
+            elif wants_number and _STATES_QUANTITY.search(_MARKER.sub("", unit.lead, count=1)):
                 unit.score += QUANTITY_BONUS
             candidates.append(unit)
         everything |= context

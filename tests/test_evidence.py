@@ -145,3 +145,15 @@ def test_a_comparison_is_answerable_by_its_parts_together() -> None:
     both = select_units("đại hội triệu tập và thí điểm nhiệm kỳ?", focus, passages, ["dieu-le", "hd-06"])
     assert not one.answers(0.6)
     assert both.answers(0.6) and [passages[u.passage_rank].source for u in both.units] == ["dieu-le", "hd-06"]
+
+
+def test_a_point_number_is_not_the_quantity_asked_but_a_spelt_out_one_is() -> None:
+    # dev-085: "9. Trong khi chờ …" won the quantity bonus with its point number, over the
+    # sentence that states "một tháng".
+    passage = _passage(
+        "9. Trong khi chờ giải quyết khiếu nại, đảng viên bị kỷ luật phải chấp hành quyết định kỷ luật.\n"
+        "Đảng viên bị kỷ luật có quyền khiếu nại trong thời hạn một tháng."
+    )
+    focus = Focus({"khiếu_nại": 1.0, "kỷ_luật": 1.0})
+    selection = select_units("Đảng viên khiếu nại kỷ luật trong bao lâu?", focus, [passage], max_units=1)
+    assert "một tháng" in selection.units[0].lead
