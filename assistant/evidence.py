@@ -93,6 +93,9 @@ _QUANTITY_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
 _STATES_QUANTITY = re.compile(
     rf"\d|\b{_NUMERAL}\s+(?:ngày|tháng|năm|tuổi|lần|quý|tuần|giờ|phút|đồng|người|đảng viên)\b", re.IGNORECASE
 )
+# Numbers that name a document, not an amount: "Chỉ thị số 45", "45-CT/TW". Dates stay: a date
+# answers "khi nào" and "deadline".
+_NAMING_NUMBER = re.compile(r"\bsố\s+\d+|\d+[-/][A-ZĐ][\w/-]*")
 _ASCII_WORD = re.compile(r"^[a-z]+$")
 QUANTITY_BONUS = 0.3
 LIST_BONUS = 0.25
@@ -288,7 +291,7 @@ def select_units(
             if unit.is_list:
                 unit.score += ITEMS_WEIGHT * lexical * focus.covered(unit.tokens)
                 unit.score += LIST_BONUS if wants_list else -LIST_BONUS
-            elif wants_number and _STATES_QUANTITY.search(_MARKER.sub("", unit.lead, count=1)):
+            elif wants_number and _states_quantity(unit.lead):
                 unit.score += QUANTITY_BONUS
             candidates.append(unit)
         everything |= context
@@ -312,6 +315,11 @@ def select_units(
     if len(documents) > 1:  # a comparison is answered by its parts together, not by one of them
         best = max(best, focus.covered(frozenset().union(*(u.tokens for u in chosen))))
     return Selection(chosen, focus, list(passages), focus.covered(frozenset(everything)), best, quantity)
+
+
+def _states_quantity(lead: str) -> bool:
+    """Whether a sentence states an amount or a date: not its point's number, nor a document's."""
+    return bool(_STATES_QUANTITY.search(_NAMING_NUMBER.sub(" ", _MARKER.sub("", lead, count=1))))
 
 
 def _quantity_found(question: str, focus: Focus, candidates: Sequence[Unit]) -> bool | None:

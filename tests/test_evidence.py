@@ -157,3 +157,14 @@ def test_a_point_number_is_not_the_quantity_asked_but_a_spelt_out_one_is() -> No
     focus = Focus({"khiếu_nại": 1.0, "kỷ_luật": 1.0})
     selection = select_units("Đảng viên khiếu nại kỷ luật trong bao lâu?", focus, [passage], max_units=1)
     assert "một tháng" in selection.units[0].lead
+
+
+def test_a_document_number_is_not_the_quantity_asked() -> None:
+    # dev-081: every sentence naming "Chỉ thị số 45" won the bonus over "thực hiện 4 nội dung".
+    passage = _passage(
+        "Theo Chỉ thị số 45-CT/TW, đại hội đảng bộ các cấp là sự kiện chính trị quan trọng của đảng bộ.\n"
+        "Đại hội đảng bộ các cấp thực hiện 4 nội dung sau đây theo hướng dẫn."
+    )
+    focus = Focus({"đại_hội": 1.0, "đảng_bộ": 1.0})
+    selection = select_units("Đại hội đảng bộ các cấp có bao nhiêu nội dung?", focus, [passage], max_units=1)
+    assert "4 nội dung" in selection.units[0].lead
