@@ -17,14 +17,13 @@ highest whose false refusals stay at or below ``--max-false`` of the answerable 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.chain import Assistant
 from assistant.types import Filters
 from eval.metrics import normalize
-from eval.records import load_questions
+from eval.records import load_questions, write_report
 from ingest.settings import Settings
 
 BARS = [round(0.05 * i, 2) for i in range(0, 13)]
@@ -83,13 +82,8 @@ def main() -> None:
             f"| {bar:.2f}{mark} | {refusal_rate(present, bar):.3f} | {refusal_rate(absent, bar):.3f} | "
             f"{refusal_rate(gone, bar):.3f} (n={len(gone)}) | {refusal_rate(unanswerable, bar):.3f} |"
         )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with (out / "cases.jsonl").open("w", encoding="utf-8") as handle:
-        for group, cases in (("present", present), ("absent", absent), ("not_in_collection", unanswerable)):
-            for case in cases:
-                handle.write(json.dumps({"group": group, **case}, ensure_ascii=False) + "\n")
+    groups = (("present", present), ("absent", absent), ("not_in_collection", unanswerable))
+    write_report(Path(args.out), lines, "cases.jsonl", ({"group": g, **case} for g, cases in groups for case in cases))
     print("\n".join(lines))
 
 

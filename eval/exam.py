@@ -12,7 +12,6 @@ sentence that decided it.
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 from assistant.chain import Assistant
 from assistant.exam import ExamItem, exam_item, parse_exam_item
 from assistant.exam_answer import decide
-from eval.records import load_questions
+from eval.records import load_questions, write_report
 from ingest.settings import Settings
 
 
@@ -98,12 +97,7 @@ def main() -> None:
                 f"| {row['id']} | {row['type']} | {row['answer']} | {row['choice']} | {row['support']} | "
                 f"{row['source']}: {sentence} |"
             )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with (out / "results.jsonl").open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_report(Path(args.out), lines, "results.jsonl", rows)
     print("\n".join(lines[:40]))
 
 

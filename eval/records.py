@@ -1,9 +1,11 @@
-"""Reading question sets and results files: light, so the judge and benches need no models."""
+"""Reading question sets and results files, writing calibration reports: light, so the judge and
+benches need no models."""
 
 from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +29,13 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
 def read_results(path: Path) -> list[dict[str, Any]]:
     """The records of a results.jsonl written by eval (one ``ask --json`` object per line)."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_report(out: Path, lines: Sequence[str], records_name: str, records: Iterable[dict[str, Any]]) -> None:
+    """``out/report.md`` from ``lines`` and ``out/<records_name>`` with one JSON record per line,
+    so every figure of the report can be recomputed from the records."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with (out / records_name).open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")

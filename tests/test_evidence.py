@@ -147,24 +147,31 @@ def test_a_comparison_is_answerable_by_its_parts_together() -> None:
     assert both.answers(0.6) and [passages[u.passage_rank].source for u in both.units] == ["dieu-le", "hd-06"]
 
 
-def test_a_point_number_is_not_the_quantity_asked_but_a_spelt_out_one_is() -> None:
-    # dev-085: "9. Trong khi chờ …" won the quantity bonus with its point number, over the
-    # sentence that states "một tháng".
-    passage = _passage(
-        "9. Trong khi chờ giải quyết khiếu nại, đảng viên bị kỷ luật phải chấp hành quyết định kỷ luật.\n"
-        "Đảng viên bị kỷ luật có quyền khiếu nại trong thời hạn một tháng."
-    )
-    focus = Focus({"khiếu_nại": 1.0, "kỷ_luật": 1.0})
-    selection = select_units("Đảng viên khiếu nại kỷ luật trong bao lâu?", focus, [passage], max_units=1)
-    assert "một tháng" in selection.units[0].lead
-
-
-def test_a_document_number_is_not_the_quantity_asked() -> None:
-    # dev-081: every sentence naming "Chỉ thị số 45" won the bonus over "thực hiện 4 nội dung".
-    passage = _passage(
-        "Theo Chỉ thị số 45-CT/TW, đại hội đảng bộ các cấp là sự kiện chính trị quan trọng của đảng bộ.\n"
-        "Đại hội đảng bộ các cấp thực hiện 4 nội dung sau đây theo hướng dẫn."
-    )
-    focus = Focus({"đại_hội": 1.0, "đảng_bộ": 1.0})
-    selection = select_units("Đại hội đảng bộ các cấp có bao nhiêu nội dung?", focus, [passage], max_units=1)
-    assert "4 nội dung" in selection.units[0].lead
+@pytest.mark.parametrize(
+    ("text", "focus", "question", "expected"),
+    [
+        # dev-085: "9. Trong khi chờ …" won the quantity bonus with its point number, over the
+        # sentence that states "một tháng".
+        (
+            "9. Trong khi chờ giải quyết khiếu nại, đảng viên bị kỷ luật phải chấp hành quyết định kỷ luật.\n"
+            "Đảng viên bị kỷ luật có quyền khiếu nại trong thời hạn một tháng.",
+            {"khiếu_nại": 1.0, "kỷ_luật": 1.0},
+            "Đảng viên khiếu nại kỷ luật trong bao lâu?",
+            "một tháng",
+        ),
+        # dev-081: every sentence naming "Chỉ thị số 45" won the bonus over "thực hiện 4 nội dung".
+        (
+            "Theo Chỉ thị số 45-CT/TW, đại hội đảng bộ các cấp là sự kiện chính trị quan trọng của đảng bộ.\n"
+            "Đại hội đảng bộ các cấp thực hiện 4 nội dung sau đây theo hướng dẫn.",
+            {"đại_hội": 1.0, "đảng_bộ": 1.0},
+            "Đại hội đảng bộ các cấp có bao nhiêu nội dung?",
+            "4 nội dung",
+        ),
+    ],
+    ids=["point number", "document number"],
+)
+def test_only_a_stated_amount_earns_the_quantity_bonus(
+    text: str, focus: dict[str, float], question: str, expected: str
+) -> None:
+    selection = select_units(question, Focus(focus), [_passage(text)], max_units=1)
+    assert expected in selection.units[0].lead
