@@ -58,18 +58,9 @@ class Glossary:
         Longest match first: "probationary member" yields "đảng viên dự bị" and does not also fire
         "member", whose generic "đảng viên" would pull in every chunk about members.
         """
-        words = _match_key(query)
         terms: list[str] = []
-        position = 0
-        while position < len(words):
-            length = self._match_length(words, position)
-            if length:
-                for term in self.entries[words[position : position + length]]:
-                    if term not in terms:
-                        terms.append(term)
-                position += length
-            else:
-                position += 1
+        for phrase in self._phrases(_match_key(query)).values():
+            terms += [term for term in self.entries[phrase] if term not in terms]
         return terms
 
     def coverage(self, query: str) -> float:
@@ -80,14 +71,20 @@ class Glossary:
         does Guidance 26 say about surplus candidates", "commune" little of a long question).
         """
         words = _match_key(query)
-        matched: set[int] = set()
+        matched = {i for start, phrase in self._phrases(words).items() for i in range(start, start + len(phrase))}
+        content = [i for i, word in enumerate(words) if word not in _NOT_CONTENT_KEYS and not word.isdigit()]
+        return sum(1 for i in content if i in matched) / len(content) if content else 0.0
+
+    def _phrases(self, words: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
+        """The glossary phrases in ``words`` by start position, left to right, longest match first."""
+        phrases: dict[int, tuple[str, ...]] = {}
         position = 0
         while position < len(words):
             length = self._match_length(words, position)
-            matched.update(range(position, position + length))
+            if length:
+                phrases[position] = words[position : position + length]
             position += length or 1
-        content = [i for i, word in enumerate(words) if word not in _NOT_CONTENT_KEYS and not word.isdigit()]
-        return sum(1 for i in content if i in matched) / len(content) if content else 0.0
+        return phrases
 
     def _match_length(self, words: tuple[str, ...], position: int) -> int:
         for length in range(min(self._longest, len(words) - position), 0, -1):
