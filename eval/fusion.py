@@ -24,7 +24,7 @@ from typing import Any
 from assistant.chain import Assistant
 from assistant.fusion import fuse_scores
 from assistant.retriever import Candidates, SearchRequest
-from eval.metrics import gold_hit_rank
+from eval.metrics import gold_hit_rank, hit_at_k, mrr_at_k
 from eval.records import load_questions
 from eval.runner import collection_settings
 from ingest.settings import Settings
@@ -69,10 +69,8 @@ def rank(case: Case, weight: float, chunks: dict[str, dict[str, str]]) -> int | 
     return gold_hit_rank([chunks[chunk_id] for chunk_id, _ in fused], case.gold, K)
 
 
-def scores(ranks: Sequence[int | None]) -> tuple[float, float]:
-    """(hit@5, MRR@10) of a list of gold ranks."""
-    n = len(ranks) or 1
-    return sum(1 for r in ranks if r and r <= 5) / n, sum(1 / r for r in ranks if r) / n
+def _mrr(ranks: Sequence[int | None]) -> float:
+    return mrr_at_k(ranks, K) or 0.0
 
 
 def cross_validate(ranks: dict[float, list[int | None]], seed: int) -> tuple[float, list[float]]:
@@ -83,9 +81,9 @@ def cross_validate(ranks: dict[float, list[int | None]], seed: int) -> tuple[flo
     total, chosen = 0.0, []
     for held in folds:
         train = [i for i in order if i not in held]
-        best = max(ranks, key=lambda w: (scores([ranks[w][i] for i in train])[1], -w))
+        best = max(ranks, key=lambda w: (_mrr([ranks[w][i] for i in train]), -w))
         chosen.append(best)
-        total += scores([ranks[best][i] for i in held])[1] * len(held)
+        total += _mrr([ranks[best][i] for i in held]) * len(held)
     return total / len(order), chosen
 
 
@@ -120,7 +118,7 @@ def main() -> None:
         group = [case for case in cases if case.lang == lang]
         ranks = {w: [rank(case, w, chunks) for case in group] for w in GRID}
         lines += [f"## {lang} ({len(group)} questions)", "", "| weight | hit@5 | MRR@10 |", "|---|---|---|"]
-        lines += [f"| {w} | {scores(r)[0]:.3f} | {scores(r)[1]:.3f} |" for w, r in ranks.items()]
+        lines += [f"| {w} | {hit_at_k(r, 5) or 0.0:.3f} | {_mrr(r):.3f} |" for w, r in ranks.items()]
         lines += ["", "| shuffle | out-of-fold MRR@10 | weights chosen by the folds |", "|---|---|---|"]
         for seed in SHUFFLES:
             mrr, chosen = cross_validate(ranks, seed)
