@@ -186,13 +186,25 @@ def parse_lines(text: str) -> list[Line]:
 
 
 def _level(line: str) -> int | None:
+    marked = _list_marker(line)
+    return marked[1](marked[0]) if marked else None
+
+
+def _list_marker(line: str) -> tuple[re.Match[str], Callable[[re.Match[str]], int]] | None:
     if _NUMBERED_PARAGRAPH.match(line):
         return None
     for pattern, depth in _MARKERS:
         match = pattern.match(line)
         if match:
-            return depth(match)
+            return match, depth
     return None
+
+
+def strip_marker(line: str) -> str:
+    """The line without its list marker ("3.5.4.", "a)", "(2)", "-"): a point's numbering is
+    not a number the rule states."""
+    marked = _list_marker(line)
+    return line[marked[0].end() :] if marked else line
 
 
 def _opens_list(line: Line) -> bool:

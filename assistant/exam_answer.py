@@ -13,10 +13,10 @@ sentence is about it at all, the collection does not settle it and the item is d
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from assistant.evidence import IdfLookup
+from assistant.evidence import IdfLookup, strip_marker
 from assistant.exam import VERDICTS, ExamItem, is_meta_option
 from assistant.support import split_sentences
 from assistant.types import Passage
@@ -30,8 +30,6 @@ TRUE_BAR = 0.85  # ... and true only when one sentence holds this share of it
 PASSAGES_PER_QUERY = 5
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
-# "3.5.4.", "a)", "(2)", "-": the numbering of a point is not a number the rule states.
-_LEADING_MARKER = re.compile(r"^\s*(?:(?:\d+\.)+\d*|[a-zđ]\)|\(\d+\)|[-–•+])\s*")
 _NEGATION = re.compile(r"\b(?:không|chưa|chẳng|cấm|not|no|never)\b", re.IGNORECASE)
 _META_ALL = re.compile(r"^(?:cả|tất cả|all of the above)", re.IGNORECASE)
 _META_NONE = re.compile(r"^(?:không có|none of the above)", re.IGNORECASE)
@@ -73,16 +71,16 @@ def decide(item: ExamItem, search: Search, idf: IdfLookup) -> ExamVerdict:
     return _choose(item, evidence, idf)
 
 
-def _sentences(passages: object) -> list[Evidence]:
+def _sentences(passages: Iterable[Passage]) -> list[Evidence]:
     seen: set[str] = set()
     found: list[Evidence] = []
-    for passage in passages:  # type: ignore[attr-defined]
+    for passage in passages:
         if passage.id in seen:
             continue
         seen.add(passage.id)
         for line in passage.text.splitlines():
             for sentence in split_sentences(line):
-                numbers = frozenset(_NUMBER.findall(_LEADING_MARKER.sub("", sentence)))
+                numbers = frozenset(_NUMBER.findall(strip_marker(sentence.strip())))
                 found.append(Evidence(passage, sentence, frozenset(segment(sentence)), numbers))
     return found
 
