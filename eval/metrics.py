@@ -8,6 +8,10 @@ without loading a model.
 Text comparison always goes through :func:`normalize`, applied to *both* sides, so a gold quote
 copied from the raw document still matches a chunk after the loader has re-flowed PDF lines,
 dropped Markdown emphasis or written "ủy" where the source wrote "uỷ".
+
+A gold may also name the section its quote belongs to (a heading path such as "Điều 12"): then
+any chunk under that heading counts, not only the one holding the quote. That is how a benchmark
+that labels whole articles (ALQAC) is scored at the level it defines.
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 # A retrieved chunk spanning the boundary of a quote only counts when the pieces it shares with the
 # quote cover this share of the quote's normalized characters (see gold_hit_rank).
 SPAN_COVERAGE = 0.6
 # Shorter shared pieces are coincidence ("đảng viên" occurs everywhere), not evidence.
 MIN_PIECE_CHARS = 12
+# Between the headings of a chunk's section path, as ingest.chunker.PATH_SEPARATOR writes them.
+SECTION_SEPARATOR = " > "
 
 _TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
 # Old-style tone placement ("hoà", "thuỷ") vs new style ("hòa", "thủy"): both appear in the corpus
@@ -66,16 +72,43 @@ def normalize_source(source: str) -> str:
 
 
 class Gold(TypedDict):
-    """One piece of evidence: a verbatim quote from a collection document."""
+    """One piece of evidence: a verbatim quote from a collection document, and optionally the
+    section (heading path) whose every chunk counts as the evidence."""
 
     source: str
     quote: str
+    section: NotRequired[str]
+
+
+def _heading_matches(wanted: str, heading: str) -> bool:
+    # "điều 12" names "điều 12. tuổi chịu …" (a title the chunker may have clipped) but not "điều 120".
+    if not wanted or not heading.startswith(wanted):
+        return False
+    return len(heading) == len(wanted) or not heading[len(wanted)].isalnum()
+
+
+def section_contains(section: str, path: str) -> bool:
+    """Whether a chunk's heading ``path`` lies inside the gold ``section``, both "A > B" paths.
+
+    The gold's headings must match the first headings of the path, one by one, after
+    :func:`normalize`. A gold heading may be given in full or by its opening words up to a word
+    boundary, typically its marker: "Điều 12" matches "Điều 12. Tuổi chịu trách nhiệm hình sự"
+    and "Điều 12. … > 2.", never "Điều 120. …" or "Chương I > Điều 12".
+    """
+    wanted = [normalize(h) for h in section.split(SECTION_SEPARATOR)]
+    headings = [normalize(h) for h in path.split(SECTION_SEPARATOR)]
+    if len(headings) < len(wanted):
+        return False
+    return all(_heading_matches(w, h) for w, h in zip(wanted, headings, strict=False))
 
 
 def chunk_matches_gold(chunk: Mapping[str, Any], gold: Mapping[str, Any]) -> bool:
-    """True when the chunk comes from the gold document and contains the whole quote."""
+    """True when the chunk comes from the gold document and contains the whole quote, or lies
+    inside the gold's section when it names one (:func:`section_contains`)."""
     if normalize_source(chunk["source"]) != normalize_source(gold["source"]):
         return False
+    if gold.get("section") and section_contains(gold["section"], chunk.get("section") or ""):
+        return True
     quote = normalize(gold["quote"])
     return bool(quote) and quote in normalize(chunk["text"])
 
@@ -131,10 +164,11 @@ def quote_coverage(quote: str, texts: Iterable[str]) -> float:
 def gold_hit_rank(retrieved: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[str, Any]], k: int = 10) -> int | None:
     """1-based rank at which the gold evidence is first found in the top ``k``, else None.
 
-    A chunk containing a whole gold quote (same source) is found at its own rank. A quote split
-    across chunks is found at the first rank ``r`` where the chunks of its source among ranks
-    1..r together cover at least ``SPAN_COVERAGE`` of it (:func:`quote_coverage`): the reader then
-    has most of the evidence even though no single chunk holds it all.
+    A chunk matching a gold (:func:`chunk_matches_gold`: it holds the whole quote, or lies in the
+    gold's section) is found at its own rank. A quote split across chunks is found at the first
+    rank ``r`` where the chunks of its source among ranks 1..r together cover at least
+    ``SPAN_COVERAGE`` of it (:func:`quote_coverage`): the reader then has most of the evidence even
+    though no single chunk holds it all.
     """
     if not gold:
         return None

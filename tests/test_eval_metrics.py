@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from eval.metrics import (
+    SECTION_SEPARATOR,
     aggregate,
     answer_key_coverage,
     chunk_matches_gold,
@@ -20,7 +21,9 @@ from eval.metrics import (
     percentile,
     quote_coverage,
     refusal_precision_recall,
+    section_contains,
 )
+from ingest.chunker import PATH_SEPARATOR
 
 SRC = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 QUOTE = "người vào Đảng phải đủ 18 tuổi đến đủ 60 tuổi (tính theo tháng)"
@@ -67,6 +70,44 @@ def test_chunk_from_other_source_never_matches() -> None:
     text = "người vào Đảng phải đủ 18 tuổi đến đủ 60 tuổi (tính theo tháng)"
     assert not chunk_matches_gold(chunk(text, "articles/x.md"), {"source": SRC, "quote": QUOTE})
     assert chunk_matches_gold(chunk(text, "./" + SRC), {"source": SRC, "quote": QUOTE})
+
+
+def test_section_contains_matches_headings_from_the_root_by_word_boundary() -> None:
+    assert SECTION_SEPARATOR == PATH_SEPARATOR  # the paths compared are the chunker's
+    assert section_contains("Điều 12", "Điều 12. Tuổi chịu trách nhiệm hình sự")
+    assert section_contains("Điều 12", "Điều 12. Tuổi chịu trách nhiệm hình sự > 2.")
+    assert section_contains("điều 12. tuổi chịu", "Điều 12. Tuổi chịu trách nhiệm hình sự")
+    # A title the chunker clipped still matches its marker.
+    assert section_contains("Điều 345", "Điều 345. Tội vi phạm các quy định về bảo vệ… > 1.")
+    assert section_contains("Chương II > Điều 4", "Chương II. Đảng viên > Điều 4. Quyền > 1.")
+    assert not section_contains("Điều 12", "Điều 120. Tội mua bán người dưới 16 tuổi")
+    assert not section_contains("Điều 12", "Điều 13. Phạm tội do dùng rượu")
+    assert not section_contains("Điều 12", "Chương I > Điều 12. Tuổi")  # from the root, not anywhere
+    assert not section_contains("Chương I > Điều 4", "Chương I")  # above the section, not inside it
+    assert not section_contains("Chương I", "Chương II > Điều 4")
+
+
+def test_gold_with_section_credits_every_chunk_of_it() -> None:
+    gold = {"source": SRC, "section": "Điều 3", "quote": "1. Người nào trộm cắp tài sản"}
+    inside = {
+        "source": SRC,
+        "section": "Điều 3. Tội trộm cắp > 4.",
+        "text": "4. Phạm tội thuộc một trong các trường hợp",
+    }
+    assert chunk_matches_gold(inside, gold)
+    assert not chunk_matches_gold(inside, {"source": SRC, "quote": gold["quote"]})  # quote alone: opening only
+    assert not chunk_matches_gold({**inside, "source": "other.md"}, gold)
+    assert not chunk_matches_gold({**inside, "section": "Điều 4. Tội cướp > 4."}, gold)
+    # A short article merged into its neighbour's chunk is cited by the neighbour's path: its quote finds it.
+    merged = {
+        "source": SRC,
+        "section": "Điều 2. Tội khác",
+        "text": "## Điều 3. Tội trộm cắp\n1. Người nào trộm cắp tài sản",
+    }
+    assert chunk_matches_gold(merged, gold)
+    retrieved = [{**inside, "section": "Điều 4. Tội cướp"}, inside]
+    assert gold_hit_rank(retrieved, [gold]) == 2
+    assert gold_hit_rank(retrieved, [{"source": SRC, "quote": gold["quote"]}]) is None
 
 
 def test_gold_hit_rank_whole_quote() -> None:
