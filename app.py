@@ -245,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        get_settings()  # an unknown or invalid setting stops every subcommand here, before any work
         return args.commands[args.command](args)
+
     except (FileNotFoundError, RuntimeError, ValueError) as exc:
         print(f"Lỗi / Error: {exc}", file=sys.stderr)
         return 2

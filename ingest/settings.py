@@ -4,16 +4,22 @@ Every tunable lives here so that a deployment is described by one file (``partyd
 file named by ``PARTYDOCS_CONFIG``) plus ``PARTYDOCS_*`` environment variables, and tests build a
 ``Settings`` with temporary paths instead of patching constants. Nested groups use ``__`` in env
 names, e.g. ``PARTYDOCS_EMBEDDING__DTYPE=float32``.
+
+A key that names no setting, in the environment or in the file, is refused when ``Settings`` is
+built (``UnknownSettingsError`` names it and the closest real key): a misspelt threshold would
+otherwise be ignored without a word and the default would run instead.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,13 +28,38 @@ from pydantic_settings import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "PARTYDOCS_"
+# PARTYDOCS_* variables that are not settings, each read by the code named beside it. Any other
+# PARTYDOCS_* name that maps to no setting is refused (tests/test_settings.py keeps this list whole).
+OTHER_ENV = frozenset(
+    {
+        "PARTYDOCS_CONFIG",  # config_file(): the TOML file
+        "PARTYDOCS_CRASH_AT",  # ingest.faults: crash at the Nth checkpoint
+        "PARTYDOCS_CRASH_TRACE",  # ingest.faults: record the checkpoints reached
+        "PARTYDOCS_GENERATOR_PARENT",  # assistant.local_llm: set for the llama.cpp child process
+        "PARTYDOCS_JUDGE_URL",  # eval.judge: the judging model's server
+        "PARTYDOCS_JUDGE_MODEL",  # eval.judge: its model name
+        "PARTYDOCS_SCREENSHOTS",  # tests/test_ui_e2e.py: refresh the docs' screenshots
+    }
+)
 
 
 def _default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "partydocs"
 
 
-class EmbeddingSettings(BaseModel):
+def config_file() -> Path:
+    """The TOML file: ``PARTYDOCS_CONFIG`` as the environment has it now, else the clone's own."""
+    return Path(os.environ.get("PARTYDOCS_CONFIG", REPO_ROOT / "partydocs.toml"))
+
+
+class _Group(BaseModel):
+    """A group of settings (a ``[table]`` in the TOML file); keys it does not have are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(_Group):
     """The sentence-transformers model and how it runs on a 2-core CPU."""
 
     name: str = "embeddinggemma-300m"
@@ -45,7 +76,7 @@ class EmbeddingSettings(BaseModel):
     workers: int = Field(default=2, ge=1)
 
 
-class ChunkingSettings(BaseModel):
+class ChunkingSettings(_Group):
     """Bounds in the embedding model's tokens, so no chunk is truncated at embedding time."""
 
     max_tokens: int = 320
@@ -53,7 +84,7 @@ class ChunkingSettings(BaseModel):
     min_tokens: int = 40
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(_Group):
     """Hybrid search and the evidence bar below which the assistant refuses."""
 
     k: int = 10  # passages returned (and shown as "retrieved")
@@ -80,7 +111,7 @@ class RetrievalSettings(BaseModel):
     max_question_chars: int = Field(default=1000, gt=0)
 
 
-class GeneratorSettings(BaseModel):
+class GeneratorSettings(_Group):
     """The local llama.cpp model, or any OpenAI-compatible server when ``url`` is set."""
 
     name: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -96,7 +127,7 @@ class GeneratorSettings(BaseModel):
     start_timeout_s: float = 180.0
 
 
-class UISettings(BaseModel):
+class UISettings(_Group):
     """The Gradio app. Loopback by default; any other bind address requires a login."""
 
     host: str = "127.0.0.1"
@@ -114,7 +145,7 @@ class UISettings(BaseModel):
     temp_max_age_s: int = 3600  # uploads and downloads older than this are deleted
 
 
-class IngestSettings(BaseModel):
+class IngestSettings(_Group):
     """Limits that keep one ingest run bounded and recoverable."""
 
     # A 30 MB text file would take hours to embed on 2 cores; the collection's largest file is
@@ -131,10 +162,9 @@ class Settings(BaseSettings):
     """Deployment settings. Paths default to the layout a fresh clone has."""
 
     model_config = SettingsConfigDict(
-        env_prefix="PARTYDOCS_",
+        env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
-        toml_file=os.environ.get("PARTYDOCS_CONFIG", str(REPO_ROOT / "partydocs.toml")),
-        extra="ignore",
+        extra="forbid",
     )
 
     collection_path: Path = REPO_ROOT.parent / "shared" / "corpus"
@@ -184,8 +214,89 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Explicit arguments beat env vars, which beat the TOML file.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        # Explicit arguments beat env vars, which beat the TOML file. pydantic refuses unknown keys
+        # inside a group, but skips an env var that matches no field at all; checking both sources
+        # here, before either is read, gives one message for every kind of misspelling.
+        path = config_file()
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=path)
+        refuse_unknown_keys(settings_cls, os.environ, toml.toml_data, path)
+        return (init_settings, env_settings, toml)
+
+
+class UnknownSettingsError(ValueError):
+    """Keys that name no setting. A ValueError, so the CLI prints it as a one-line-per-key error."""
+
+
+def _groups(settings_cls: type[BaseSettings]) -> dict[str, type[BaseModel] | None]:
+    """Each top-level field: its group model, or None for a plain setting."""
+    groups: dict[str, type[BaseModel] | None] = {}
+    for name, field in settings_cls.model_fields.items():
+        kind = field.annotation
+        groups[name] = kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+    return groups
+
+
+def setting_keys(settings_cls: type[BaseSettings] = Settings) -> list[tuple[str, ...]]:
+    """Every setting as its path of field names, in declaration order: ("retrieval", "k")."""
+    keys: list[tuple[str, ...]] = []
+    for name, group in _groups(settings_cls).items():
+        keys.extend([(name,)] if group is None else [(name, sub) for sub in group.model_fields])
+    return keys
+
+
+def env_name(key: tuple[str, ...]) -> str:
+    return ENV_PREFIX + "__".join(key).upper()
+
+
+def unknown_env_names(settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> list[str]:
+    """``PARTYDOCS_*`` variables that are neither a setting, a group (as JSON) nor in OTHER_ENV.
+
+    pydantic-settings matches env names without regard to case, so this does too.
+    """
+    valid = _valid_env_names(settings_cls)
+    return sorted(n for n in environ if n.upper().startswith(ENV_PREFIX) and n.upper() not in valid)
+
+
+def _valid_env_names(settings_cls: type[BaseSettings]) -> set[str]:
+    groups = {env_name((name,)) for name, group in _groups(settings_cls).items() if group is not None}
+    return {env_name(key) for key in setting_keys(settings_cls)} | groups | OTHER_ENV
+
+
+def unknown_toml_keys(settings_cls: type[BaseSettings], data: Mapping[str, object]) -> list[str]:
+    """Dotted keys of the TOML data that name no setting: ``retrieval.refuse_beloww``, ``colection_path``.
+
+    As pydantic-settings reads the file, top-level keys match in any case and keys in a table exactly.
+    """
+    groups = _groups(settings_cls)
+    unknown: list[str] = []
+    for key, value in data.items():
+        group = groups.get(key.lower())
+        if key.lower() not in groups:
+            unknown.append(key)
+        elif group is not None and isinstance(value, Mapping):  # a non-table is pydantic's error to report
+            unknown.extend(f"{key}.{sub}" for sub in value if sub not in group.model_fields)
+    return unknown
+
+
+def refuse_unknown_keys(
+    settings_cls: type[BaseSettings], environ: Mapping[str, str], toml: Mapping[str, object], path: Path
+) -> None:
+    """Raise UnknownSettingsError naming every unknown env var and TOML key, each with a suggestion."""
+    env, keys = unknown_env_names(settings_cls, environ), unknown_toml_keys(settings_cls, toml)
+    if not env and not keys:
+        return
+    valid_env = sorted(_valid_env_names(settings_cls))
+    valid_toml = [".".join(key) for key in setting_keys(settings_cls)]
+    lines = ["thiết lập không tồn tại / unknown setting:"]
+    lines += [f"  {n} (biến môi trường / environment variable){_hint(n.upper(), valid_env)}" for n in env]
+    lines += [f"  {key} ({path}){_hint(key, valid_toml)}" for key in keys]
+    lines.append("  các thiết lập có / valid settings: README.md, Configuration (python -m ingest.settings)")
+    raise UnknownSettingsError("\n".join(lines))
+
+
+def _hint(name: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    return f"; có phải / did you mean {close[0]}?" if close else ""
 
 
 @lru_cache(maxsize=1)
