@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from assistant.chain import Assistant
+from assistant.evidence import IdfLookup
 from assistant.exam import ExamItem, exam_item, parse_exam_item
-from assistant.exam_answer import decide
+from assistant.exam_answer import Search, decide
 from eval.records import load_questions, write_report
 from ingest.settings import Settings
 
 
-def item_of(question: dict[str, Any]) -> ExamItem:
+def item_of(question: Mapping[str, Any]) -> ExamItem:
     """The item as pasted, or built from the ``options`` field when the stem carries none."""
     pasted = parse_exam_item(question["question"])
     if pasted is not None and (pasted.options or not question.get("options")):
@@ -32,7 +33,31 @@ def item_of(question: dict[str, Any]) -> ExamItem:
     return exam_item(question["question"], question.get("options") or [])
 
 
-def _rate(rows: Sequence[dict[str, Any]]) -> str:
+def exam_row(question: Mapping[str, Any], search: Search, idf: IdfLookup) -> dict[str, Any]:
+    """Decide one item by the evidence ``search`` finds: the ``results.jsonl`` row, with the key."""
+    verdict = decide(item_of(question), search, idf)
+    piece = verdict.evidence
+    return {
+        "id": question["id"],
+        "type": question["type"],
+        "category": question["category"],
+        "lang": question["lang"],
+        "expect": question["expect"],
+        "answer": question["answer"],
+        "choice": verdict.choice,
+        "support": {key: round(value, 3) for key, value in verdict.support.items()},
+        "source": piece.passage.source if piece else None,
+        "sentence": piece.sentence if piece else None,
+    }
+
+
+def answer_items(questions: Sequence[Mapping[str, Any]], assistant: Assistant) -> list[dict[str, Any]]:
+    """Every item decided over the assistant's index, retrieving as for a user's question."""
+    return [exam_row(q, lambda text: assistant.ask(text).retrieved, assistant.keyword.idf) for q in questions]
+
+
+def rate(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The "accuracy | declines | absent declined" cells of one group of rows (see the legend)."""
     answerable = [r for r in rows if r["expect"] == "answer"]
     absent = [r for r in rows if r["expect"] == "decline"]
     right = sum(1 for r in answerable if r["choice"] == r["answer"])
@@ -49,25 +74,7 @@ def main() -> None:
     parser.add_argument("questions", nargs="?", default="eval/questions/exam.jsonl")
     parser.add_argument("--out", default="eval/reports/exam")
     args = parser.parse_args()
-    assistant = Assistant(Settings())
-    rows = []
-    for question in load_questions(Path(args.questions)):
-        verdict = decide(item_of(question), lambda text: assistant.ask(text).retrieved, assistant.keyword.idf)
-        piece = verdict.evidence
-        rows.append(
-            {
-                "id": question["id"],
-                "type": question["type"],
-                "category": question["category"],
-                "lang": question["lang"],
-                "expect": question["expect"],
-                "answer": question["answer"],
-                "choice": verdict.choice,
-                "support": {key: round(value, 3) for key, value in verdict.support.items()},
-                "source": piece.passage.source if piece else None,
-                "sentence": piece.sentence if piece else None,
-            }
-        )
+    rows = answer_items(load_questions(Path(args.questions)), Assistant(Settings()))
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[f"type {row['type']}"].append(row)
@@ -82,8 +89,8 @@ def main() -> None:
         "",
         "| group | accuracy | declines | absent declined |",
         "|---|---|---|---|",
-        f"| all | {_rate(rows)} |",
-        *(f"| {name} | {_rate(group)} |" for name, group in sorted(groups.items())),
+        f"| all | {rate(rows)} |",
+        *(f"| {name} | {rate(group)} |" for name, group in sorted(groups.items())),
         "",
         "## Wrong picks",
         "",
