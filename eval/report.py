@@ -53,7 +53,8 @@ SHORT = {
 }
 READING = (
     "hit@k: share of questions with gold evidence whose gold quote is found within the top k retrieved passages "
-    "(a quote split over chunks counts once the chunks cover 60% of it); MRR@10 counts a miss as 0. "
+    "(a quote split over chunks counts once the chunks cover 60% of it; a gold naming a section, shown after §, "
+    "is also found by any passage under that heading); MRR@10 counts a miss as 0. "
     "Citation P/R: ALCE citation precision/recall of non-refused answers, judged by the support check "
     "(assistant/support.py), no LLM; the fixed lead-in line and reference notes are not claims and are not scored. "
     "Key cov.: share of answer keys present in the answer. "
@@ -154,7 +155,10 @@ def failure_rows(records: Sequence[Mapping[str, Any]], questions: Sequence[Mappi
         problems = _problems(question, record)
         if not problems:
             continue
-        expected = [f"{g['source']}: “{_clip(g['quote'], 90)}”" for g in question.get("gold", [])]
+        expected = [
+            f"{g['source']}{' § ' + g['section'] if g.get('section') else ''}: “{_clip(g['quote'], 90)}”"
+            for g in question.get("gold", [])
+        ]
         retrieved = [f"{p['source']} § {p.get('section') or '–'}" for p in record.get("retrieved", [])[:3]]
         rows.append(
             [
