@@ -7,19 +7,23 @@ names, e.g. ``PARTYDOCS_EMBEDDING__DTYPE=float32``.
 
 A key that names no setting, in the environment or in the file, is refused when ``Settings`` is
 built (``UnknownSettingsError`` names it and the closest real key): a misspelt threshold would
-otherwise be ignored without a word and the default would run instead.
+otherwise be ignored without a word and the default would run instead. Every field has a
+description; ``python -m ingest.settings --readme`` writes them into the README's configuration table.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -62,100 +66,188 @@ class _Group(BaseModel):
 class EmbeddingSettings(_Group):
     """The sentence-transformers model and how it runs on a 2-core CPU."""
 
-    name: str = "embeddinggemma-300m"
-    # bf16 measured ~2x faster than fp32 on this CPU with the same ranking (bench/ingest.py).
-    dtype: Literal["bfloat16", "float32"] = "bfloat16"
-    batch_size: int = 16
-    query_prompt: str = "task: search result | query: "
-    # EmbeddingGemma's document prompt has a title slot; we fill it with the document title.
-    document_prompt: str = "title: {title} | text: "
-    threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
-    # Threads that run the model. torch keeps state per calling thread (oneDNN scratchpads and
-    # primitive caches, OpenMP teams), so a server whose thread pool hands each request to any of
-    # 40 threads grew without bound; a fixed pair plateaus (bench/results/load.md).
-    workers: int = Field(default=2, ge=1)
+    name: str = Field(
+        default="embeddinggemma-300m",
+        description="The embedding model's folder in the model cache; `app.py setup` assembles EmbeddingGemma-300M "
+        "there, the model the index and the refusal bars were calibrated with.",
+    )
+    dtype: Literal["bfloat16", "float32"] = Field(
+        default="bfloat16",
+        description="Precision the embedding model runs in (`bfloat16` or `float32`): bf16 measured ~2x faster than "
+        "fp32 on this CPU with the same ranking (bench/ingest.py).",
+    )
+    batch_size: int = Field(default=16, description="Texts embedded per model call while ingesting.")
+    query_prompt: str = Field(
+        default="task: search result | query: ",
+        description="Prefix of every question: EmbeddingGemma's retrieval-query prompt, which the model was trained "
+        "with.",
+    )
+    document_prompt: str = Field(
+        default="title: {title} | text: ",
+        description="Prefix of every passage: EmbeddingGemma's document prompt, its title slot filled with the "
+        "document's title.",
+    )
+    threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2,
+        description="torch threads one embedding call uses.",
+        json_schema_extra={"readme_default": "CPU cores"},
+    )
+    workers: int = Field(
+        default=2,
+        ge=1,
+        description="Threads that run the model. torch keeps state per calling thread (oneDNN caches, OpenMP teams), "
+        "so a server handing each request to any of its 40 threads grew without bound; a fixed pair plateaus "
+        "(bench/results/load.md).",
+    )
 
 
 class ChunkingSettings(_Group):
     """Bounds in the embedding model's tokens, so no chunk is truncated at embedding time."""
 
-    max_tokens: int = 320
-    # Sibling points smaller than this are merged with their neighbours under the same parent.
-    min_tokens: int = 40
+    max_tokens: int = Field(
+        default=320, description="Largest chunk, in the embedding model's tokens; a longer section is split."
+    )
+    min_tokens: int = Field(
+        default=40,
+        description="Sibling points smaller than this are merged with their neighbours under the same parent, so a "
+        "one-line point does not stand alone as a passage.",
+    )
 
 
 class RetrievalSettings(_Group):
     """Hybrid search and the evidence bar below which the assistant refuses."""
 
-    k: int = 10  # passages returned (and shown as "retrieved")
-    answer_passages: int = 5  # passages the answer may draw on
-    # Top cosine below this means the collection does not hold the answer. Cross-lingual cosines
-    # run lower, so English questions get their own bar. Calibrated on eval/questions/dev.jsonl:
-    # Vietnamese answerable >= 0.454 vs off-topic <= 0.424; English answerable >= 0.343 vs <= 0.323.
-    refuse_below: float = 0.44
-    refuse_below_en: float = 0.33
+    k: int = Field(default=10, description='Passages retrieved for a question (and shown as "retrieved").')
+    answer_passages: int = Field(default=5, description="Of those, the passages an answer may draw on.")
+    refuse_below: float = Field(
+        default=0.44,
+        description="Top cosine below which a Vietnamese question is refused: the collection does not hold the "
+        "answer. Calibrated on eval/questions/dev.jsonl: answerable >= 0.454, off-topic <= 0.424.",
+    )
+    refuse_below_en: float = Field(
+        default=0.33,
+        description="The same bar for English questions, whose cross-lingual cosines run lower: answerable >= 0.343, "
+        "off-topic <= 0.323.",
+    )
     # Evidence that is on topic can still lack the question's point ("the minimum time a rotated
-    # cadre serves" next to rules on rotation). Below this share of the question's focus weight in
-    # the best unit of evidence (assistant.evidence), the answer says the collection does not hold
-    # it. Calibrated by eval/answerability.py (leave one document out; see eval/reports/answerability).
-    min_focus: float = 0.45
-    # The keyword bonus at a query's best BM25 match, in cosine units (assistant.fusion): small, so
-    # exact terms reorder passages of similar meaning without outvoting meaning. BM25 over English
-    # words against Vietnamese text is mostly noise (dev hit@5 0.19 alone; glossary terms still
-    # count), so English questions get less. Chosen by 5-fold cross-validation (eval/fusion.py).
-    keyword_weight: float = Field(default=0.05, ge=0)
-    keyword_weight_en: float = Field(default=0.02, ge=0)
-    # Longest question (characters, after cleaning) accepted by the CLI and the UI. The longest dev
-    # question has 147; a pasted rule of a few sentences fits, while a whole pasted page only blurs
-    # the query embedding and matches every BM25 term, and would reach the parsers unbounded.
-    max_question_chars: int = Field(default=1000, gt=0)
+    # cadre serves" next to rules on rotation).
+    min_focus: float = Field(
+        default=0.45,
+        description="Share of the question's focus weight the best unit of evidence must hold (assistant.evidence); "
+        "below it the answer says the collection does not hold the point. Calibrated by eval/answerability.py "
+        "(leave one document out; eval/reports/answerability).",
+    )
+    keyword_weight: float = Field(
+        default=0.05,
+        ge=0,
+        description="Keyword bonus at a query's best BM25 match, in cosine units (assistant.fusion): small, so exact "
+        "terms reorder passages of similar meaning without outvoting meaning. Chosen by 5-fold cross-validation "
+        "(eval/fusion.py).",
+    )
+    keyword_weight_en: float = Field(
+        default=0.02,
+        ge=0,
+        description="The keyword bonus for English questions: BM25 over English words against Vietnamese text is "
+        "mostly noise (dev hit@5 0.19 alone; glossary terms still count).",
+    )
+    max_question_chars: int = Field(
+        default=1000,
+        gt=0,
+        description="Longest question the CLI and the UI accept (characters, after cleaning). The longest dev "
+        "question has 147; a pasted page only blurs the query embedding and matches every BM25 term.",
+    )
 
 
 class GeneratorSettings(_Group):
     """The local llama.cpp model, or any OpenAI-compatible server when ``url`` is set."""
 
-    name: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    url: str | None = None
-    api_model: str = "local"
-    context_tokens: int = 4096
-    max_new_tokens: int = 384
-    temperature: float = 0.1
-    threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
-    # Passage tokens a generative prompt may carry (within the context): each costs prompt time.
-    prompt_passage_tokens: int = 1200
-    # Loading the 1.1 GB model takes seconds idle; under load on 2 cores it has taken a minute.
-    start_timeout_s: float = 180.0
+    name: str = Field(
+        default="qwen2.5-coder-1.5b-instruct-q4_k_m",
+        description="The local model's file in the model cache, without `.gguf`; `app.py setup --generator` "
+        "fetches it (1.1 GB).",
+    )
+    url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible server (`http://host:port/v1`) to generate with instead of the local model.",
+    )
+    api_model: str = Field(default="local", description="Model name sent to the server at `url`.")
+
+    context_tokens: int = Field(
+        default=4096,
+        description="Context window the local model starts with; the prompt gets what max_new_tokens leaves.",
+    )
+    max_new_tokens: int = Field(default=384, description="Longest generated answer, in tokens.")
+    temperature: float = Field(
+        default=0.1, description="Sampling temperature: low, so an answer keeps to its passages' wording."
+    )
+    threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2,
+        description="llama.cpp threads, for the prompt and for generation.",
+        json_schema_extra={"readme_default": "CPU cores"},
+    )
+    prompt_passage_tokens: int = Field(
+        default=1200,
+        description="Passage tokens a generative prompt may carry (within the context): each costs prompt time.",
+    )
+    start_timeout_s: float = Field(
+        default=180.0,
+        description="Seconds the local model may take to start: seconds when idle, but under load on 2 cores it has "
+        "taken a minute.",
+    )
 
 
 class UISettings(_Group):
     """The Gradio app. Loopback by default; any other bind address requires a login."""
 
-    host: str = "127.0.0.1"
-    port: int = 7860
-    username: str | None = None
-    password: str | None = None
-    language: Literal["vi", "en"] = "vi"
-    concurrency: int = 2  # answers computed at once; more only queue on 2 cores
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address the UI binds to: loopback by default; any other address requires a login.",
+    )
+    port: int = Field(default=7860, description="Port the UI listens on (Gradio's usual one).")
+    username: str | None = Field(
+        default=None, description="Login name; with the password, required on any address but loopback."
+    )
+    password: str | None = Field(default=None, description="Password of that login.")
+    language: Literal["vi", "en"] = Field(
+        default="vi", description="Language the UI opens in (`vi` or `en`); each user can switch."
+    )
+    concurrency: int = Field(default=2, description="Answers computed at once; more only queue on 2 cores.")
     # Memory and disk stay bounded however long the server runs (issue 11.12): a conversation keeps
     # its latest answers only, the server keeps the state of this many browser sessions (least
     # recently used dropped first), and temporary downloads and uploads are deleted after an hour.
-    max_turns: int = 20  # answers a conversation keeps: chat, citation panels and follow-up context
-    max_sessions: int = 100  # sessions whose state is kept; ~1 MB each at max_turns
-    max_downloads: int = 20  # course builds whose .md/.docx files are kept on disk
-    temp_max_age_s: int = 3600  # uploads and downloads older than this are deleted
+    max_turns: int = Field(
+        default=20,
+        description="Answers a conversation keeps (chat, citation panels, follow-up context), so memory stays "
+        "bounded however long a tab stays open.",
+    )
+    max_sessions: int = Field(
+        default=100,
+        description="Browser sessions whose state the server keeps, least recently used dropped first; ~1 MB each "
+        "at max_turns.",
+    )
+    max_downloads: int = Field(default=20, description="Course builds whose .md/.docx files are kept on disk.")
+    temp_max_age_s: int = Field(
+        default=3600, description="Uploads and downloads older than this many seconds are deleted."
+    )
 
 
 class IngestSettings(_Group):
     """Limits that keep one ingest run bounded and recoverable."""
 
-    # A 30 MB text file would take hours to embed on 2 cores; the collection's largest file is
-    # 0.9 MB. Bigger files are refused with a message naming this setting.
-    max_file_mb: float = 20.0
-    # Chunks embedded and stored together; a crash loses at most one window of embedding work.
-    window_chunks: int = 256
-    # A run may drop this many documents whose files are gone; more needs ``ingest --prune``,
-    # so ingesting the wrong folder cannot silently empty the index.
-    max_unasked_removals: int = 5
+    max_file_mb: float = Field(
+        default=20.0,
+        description="Largest file ingested, in MB; bigger ones are refused with a message naming this setting. The "
+        "collection's largest is 0.9 MB; a 30 MB text file would take hours to embed on 2 cores.",
+    )
+    window_chunks: int = Field(
+        default=256,
+        description="Chunks embedded and stored together: a crash loses at most one window of embedding work.",
+    )
+    max_unasked_removals: int = Field(
+        default=5,
+        description="Documents whose files are gone that one run may drop; more needs `ingest --prune`, so ingesting "
+        "the wrong folder cannot silently empty the index.",
+    )
 
 
 class Settings(BaseSettings):
@@ -167,18 +259,32 @@ class Settings(BaseSettings):
         extra="forbid",
     )
 
-    collection_path: Path = REPO_ROOT.parent / "shared" / "corpus"
-    data_dir: Path = REPO_ROOT / ".data"  # Chroma store, keyword index, upload area
-    model_cache: Path = Field(default_factory=lambda: _default_cache() / "models")
-    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 selects a Chroma server
-    collection_name: str = "partydocs"
+    collection_path: Path = Field(
+        default=REPO_ROOT.parent / "shared" / "corpus",
+        description="The folder of documents `app.py ingest` indexes when given none.",
+    )
+    data_dir: Path = Field(
+        default=REPO_ROOT / ".data", description="Where the Chroma store, keyword index, uploads and logs live."
+    )
+    model_cache: Path = Field(
+        default_factory=lambda: _default_cache() / "models",
+        description="Where `app.py setup` puts the models, outside the clone so that clones share them.",
+        json_schema_extra={"readme_default": "`$XDG_CACHE_HOME/partydocs/models` (`~/.cache/…` when unset)"},
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="A Chroma server (e.g. `http://127.0.0.1:8000`) instead of the store embedded in data_dir.",
+    )
+    collection_name: str = Field(
+        default="partydocs", description="Prefix of the Chroma collections' names, so indexes can share a server."
+    )
 
-    embedding: EmbeddingSettings = EmbeddingSettings()
-    ingest: IngestSettings = IngestSettings()
-    chunking: ChunkingSettings = ChunkingSettings()
-    retrieval: RetrievalSettings = RetrievalSettings()
-    ui: UISettings = UISettings()
-    generator: GeneratorSettings = GeneratorSettings()
+    embedding: EmbeddingSettings = Field(default=EmbeddingSettings(), description=EmbeddingSettings.__doc__)
+    ingest: IngestSettings = Field(default=IngestSettings(), description=IngestSettings.__doc__)
+    chunking: ChunkingSettings = Field(default=ChunkingSettings(), description=ChunkingSettings.__doc__)
+    retrieval: RetrievalSettings = Field(default=RetrievalSettings(), description=RetrievalSettings.__doc__)
+    ui: UISettings = Field(default=UISettings(), description=UISettings.__doc__)
+    generator: GeneratorSettings = Field(default=GeneratorSettings(), description=GeneratorSettings.__doc__)
 
     @property
     def chroma_path(self) -> Path:
@@ -303,3 +409,71 @@ def _hint(name: str, valid: list[str]) -> str:
 def get_settings() -> Settings:
     """Process-wide settings for the CLI; tests construct their own ``Settings``."""
     return Settings()
+
+
+def setting_field(settings_cls: type[BaseSettings], key: tuple[str, ...]) -> FieldInfo:
+    group = _groups(settings_cls)[key[0]]
+    return settings_cls.model_fields[key[0]] if group is None else group.model_fields[key[1]]
+
+
+def _shown_default(field: FieldInfo) -> str:
+    """The default as the README shows it: paths relative to the clone, factories by their ``readme_default``."""
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and "readme_default" in extra:
+        return str(extra["readme_default"])
+    if field.default_factory is not None:
+        raise ValueError("a default computed at run time needs json_schema_extra={'readme_default': ...}")
+    value = field.default
+    if value is None:
+        return "unset"
+    if isinstance(value, Path):
+        value = Path(os.path.relpath(value, REPO_ROOT)).as_posix()
+    shown = str(value)
+    return f"`{json.dumps(shown, ensure_ascii=False) if shown != shown.strip() else shown}`"
+
+
+def settings_table(settings_cls: type[BaseSettings] = Settings) -> str:
+    """The README's configuration table: every setting's env name, default and description."""
+    rows = ["| env | default | description |", "|---|---|---|"]
+    for key in setting_keys(settings_cls):
+        field = setting_field(settings_cls, key)
+        cells = (f"`{env_name(key)}`", _shown_default(field), field.description or "")
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+README = REPO_ROOT / "README.md"
+_SECTION = "## Configuration\n"
+
+
+def _table_span(readme: str) -> tuple[int, int]:
+    """Where the table of the README's Configuration section starts and ends (character offsets)."""
+    section = readme.index(_SECTION)
+    end = readme.find("\n## ", section)
+    lines = readme[section : len(readme) if end < 0 else end].splitlines(keepends=True)
+    offsets = [section + sum(map(len, lines[:i])) for i in range(len(lines) + 1)]
+    rows = [i for i, line in enumerate(lines) if line.startswith("|")]
+    if not rows:
+        raise ValueError(f"README.md: no table under {_SECTION.strip()}")
+    return offsets[rows[0]], offsets[rows[-1] + 1]
+
+
+def readme_table(readme: str) -> str:
+    start, end = _table_span(readme)
+    return readme[start:end]
+
+
+def with_table(readme: str, table: str) -> str:
+    start, end = _table_span(readme)
+    return readme[:start] + table + readme[end:]
+
+
+if __name__ == "__main__":
+    # python -m ingest.settings            print the configuration table
+    # python -m ingest.settings --readme   write it into README.md's Configuration section
+    if sys.argv[1:] == ["--readme"]:
+        README.write_text(with_table(README.read_text(encoding="utf-8"), settings_table()), encoding="utf-8")
+    elif sys.argv[1:]:
+        sys.exit("usage: python -m ingest.settings [--readme]")
+    else:
+        print(settings_table(), end="")

@@ -11,7 +11,19 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ingest.settings import OTHER_ENV, REPO_ROOT, Settings, UnknownSettingsError, unknown_env_names
+from ingest.settings import (
+    OTHER_ENV,
+    README,
+    REPO_ROOT,
+    Settings,
+    UnknownSettingsError,
+    readme_table,
+    setting_field,
+    setting_keys,
+    settings_table,
+    unknown_env_names,
+    with_table,
+)
 
 
 @pytest.fixture
@@ -133,3 +145,37 @@ def test_every_partydocs_name_the_repo_uses_is_accepted() -> None:
     refused = unknown_env_names(Settings, dict.fromkeys(used, ""))
     assert {name: str(used[name]) for name in refused} == {}
     assert OTHER_ENV - set(used) == set()  # and OTHER_ENV lists no name that nothing reads any more
+
+
+def test_every_setting_and_group_has_a_description() -> None:
+    missing = [".".join(key) for key in setting_keys() if not setting_field(Settings, key).description]
+    missing += [name for name, field in Settings.model_fields.items() if not field.description]
+    assert missing == []
+
+
+def test_the_readme_table_is_the_settings_model() -> None:
+    readme = README.read_text(encoding="utf-8")
+    table = readme_table(readme)
+    assert table == settings_table(), "run: .venv/bin/python -m ingest.settings --readme"
+    assert len(table.splitlines()) == len(setting_keys()) + 2  # a header, a rule, a row per setting
+    section = readme[readme.index("## Configuration") :]
+    assert section.index(table) < section.index("\n## ")  # the table is the Configuration section's own
+
+
+def test_the_table_shows_defaults_as_a_deployment_writes_them() -> None:
+    rows = {row.split(" | ")[0].strip("| `"): row.split(" | ")[1] for row in settings_table().splitlines()[2:]}
+    assert rows["PARTYDOCS_RETRIEVAL__REFUSE_BELOW"] == "`0.44`"
+    assert rows["PARTYDOCS_DATA_DIR"] == "`.data`"  # relative to the clone, not this machine's path
+    assert rows["PARTYDOCS_COLLECTION_PATH"] == "`../shared/corpus`"
+    assert rows["PARTYDOCS_UI__USERNAME"] == "unset"
+    assert rows["PARTYDOCS_EMBEDDING__THREADS"] == "CPU cores"  # computed at run time, so described
+    assert rows["PARTYDOCS_EMBEDDING__QUERY_PROMPT"] == '`"task: search result \\| query: "`'  # space kept, | escaped
+
+
+def test_the_readme_table_can_be_rewritten_in_place() -> None:
+    readme = README.read_text(encoding="utf-8")
+    old = "| env | default | description |\n|---|---|---|\n| `PARTYDOCS_OLD` | `1` | gone |\n"
+    stale = with_table(readme, old)
+    before, table, after = readme.partition(readme_table(readme))
+    assert stale == before + old + after  # only the table changes
+    assert with_table(stale, table) == readme
