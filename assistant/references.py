@@ -5,6 +5,9 @@ say plainly that the collection does not hold it instead of answering from a loo
 table-driven (one alias table for Vietnamese names, abbreviations and English names) and works on
 the NFC form of the query, so decomposed input parses the same; spans index into that NFC form.
 
+A place counts as a reference when an official document's issuer names it ("Ban Tổ chức Thành ủy
+Hà Nội"): "ở Hà Nội" or "the Hanoi guidance" means that locality's own documents, as a group.
+
 A number only counts as a reference next to a document kind, so "18 tuổi", "Điều 4" or "khoản 2"
 are never references, and a kind word followed by a quantity ("quy định 30 ngày") is not either.
 
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -80,9 +83,19 @@ _CHARTER = re.compile(
 )
 
 
+# A local body's issuer ends with its place: "Ban Tổ chức Thành ủy Hà Nội", "Tỉnh ủy Quảng Ninh".
+_ISSUER_PLACE = re.compile(
+    r"\b(?:(?:thành|tỉnh)\s+(?:ủy|uỷ)|thành\s+phố|tỉnh)\s+(?P<place>\w[\w\s]*?)\s*$", re.IGNORECASE
+)
+ARTICLE = "article"
+
+
 @dataclass(frozen=True)
 class DocRef:
-    """One document named in a query. ``number`` is bare ("26"); ``suffix`` only when typed."""
+    """One document named in a query. ``number`` is bare ("26"); ``suffix`` only when typed.
+
+    ``place`` is set for a locality ("Hà Nội"), which names all of its official documents.
+    """
 
     kind: str | None
     number: str | None
@@ -90,6 +103,7 @@ class DocRef:
     year: int | None
     raw: str
     span: tuple[int, int]
+    place: str | None = None
 
 
 @dataclass
@@ -99,18 +113,54 @@ class Resolution:
     status: Literal["found", "not_found", "ambiguous"]
 
 
-def parse_references(query: str) -> list[DocRef]:
-    """References in reading order; where patterns overlap, the earlier and longer one wins."""
+def parse_references(query: str, places: Mapping[str, str] | None = None) -> list[DocRef]:
+    """References in reading order; where patterns overlap, the earlier and longer one wins.
+
+    ``places``: the localities the catalog's issuers name, as :func:`issuer_places` gives them.
+    """
     text = unicodedata.normalize("NFC", query)
     candidates = [_numbered_ref(m) for m in _NUMBERED.finditer(text)]
     candidates += [_numbered_ref(m) for m in _BARE_NUMBER.finditer(text)]
     candidates += [_charter_ref(m) for m in _CHARTER.finditer(text)]
+    if places:
+        pattern = re.compile(rf"(?<!\w)(?:{_alternation(places)})(?!\w)", re.IGNORECASE)
+        candidates += [
+            DocRef(None, None, None, None, m.group(), m.span(), place=places[_fold(m.group())])
+            for m in pattern.finditer(text)
+        ]
     candidates.sort(key=lambda ref: (ref.span[0], -ref.span[1]))
     refs: list[DocRef] = []
     for ref in candidates:
         if not refs or ref.span[0] >= refs[-1].span[1]:
             refs.append(ref)
     return refs
+
+
+def issuer_places(catalog: Iterable[DocumentMeta]) -> dict[str, str]:
+    """Alias (casefolded) -> place, for each locality an official document's issuer names.
+
+    Each place is known as written ("hà nội"), without diacritics ("ha noi", as typed on keyboards
+    without Vietnamese input) and run together ("hanoi", as English writes it).
+    """
+    aliases: dict[str, str] = {}
+    for doc in catalog:
+        match = _ISSUER_PLACE.search(unicodedata.normalize("NFC", doc.issuer)) if doc.kind != ARTICLE else None
+        if match:
+            place = " ".join(match.group("place").split())
+            plain = _fold(_without_diacritics(place))
+            for alias in (_fold(place), plain, plain.replace(" ", "")):
+                aliases[alias] = place
+    return aliases
+
+
+def place_of(issuer: str) -> str | None:
+    match = _ISSUER_PLACE.search(unicodedata.normalize("NFC", issuer))
+    return " ".join(match.group("place").split()) if match else None
+
+
+def _without_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def mention_pattern(ref: DocRef) -> str | None:
@@ -154,7 +204,13 @@ def _fold(text: str) -> str:
 
 
 def resolve(ref: DocRef, catalog: Sequence[DocumentMeta]) -> Resolution:
-    """Find the catalog documents a reference names; same-number documents are told apart by year."""
+    """Find the catalog documents a reference names; same-number documents are told apart by year.
+
+    A place names a group (all of its official documents), so several matches are not ambiguous.
+    """
+    if ref.place is not None:
+        group = [doc for doc in catalog if doc.kind != ARTICLE and place_of(doc.issuer) == ref.place]
+        return Resolution(ref=ref, matches=group, status="found" if group else "not_found")
     matches = _charter_matches(catalog) if ref.kind == CHARTER else _numbered_matches(ref, catalog)
     if ref.year is not None:
         # A document whose date is unknown cannot be ruled out by year.

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from assistant.references import DocRef, mention_pattern, parse_references, resolve
+from assistant.references import DocRef, issuer_places, mention_pattern, parse_references, resolve
 from ingest.types import DocumentMeta
 
 CATALOG = [
@@ -163,3 +163,32 @@ def test_numbers_compare_without_leading_zeros_in_any_digit_script() -> None:
     assert _resolve("HD ٠٦").matches[0].source == "official/hd-06.pdf"  # Arabic-Indic digits
     (ref,) = parse_references("QĐ 0294")
     assert mention_pattern(ref) is not None and "0*294" in str(mention_pattern(ref))
+
+
+HANOI = [
+    DocumentMeta("official/hanoi-a.pdf", "Hướng dẫn", "", "Ban Tổ chức Thành ủy Hà Nội", "2025-11"),
+    DocumentMeta("official/hanoi-b.pdf", "Hướng dẫn", "", "Ban Tổ chức Thành uỷ Hà Nội", "2025-08"),
+    DocumentMeta("seeds/an-giang.txt", "article", "", "Cổng thông tin điện tử tỉnh An Giang"),
+]
+
+
+@pytest.mark.parametrize(
+    "query", ["ở Hà Nội thì sao?", "in Hanoi, who appraises?", "the Hanoi guidance", "HÀ NỘI", "ha noi"]
+)
+def test_a_place_names_its_official_documents_as_one_group(query: str) -> None:
+    catalog = [*CATALOG, *HANOI]
+    places = issuer_places(catalog)
+    assert set(places.values()) == {"Hà Nội"}  # an article's issuer names no document group
+    refs = parse_references(unicodedata.normalize("NFD", query), places)
+    assert [ref.place for ref in refs] == ["Hà Nội"]
+    resolution = resolve(refs[0], catalog)
+    assert resolution.status == "found"
+    assert [m.source for m in resolution.matches] == ["official/hanoi-a.pdf", "official/hanoi-b.pdf"]
+
+
+def test_places_beside_document_references_and_look_alikes() -> None:
+    places = issuer_places(HANOI)
+    refs = parse_references("Under Regulation 294, and in Hanoi who decides?", places)
+    assert [(r.number, r.place) for r in refs] == [("294", None), (None, "Hà Nội")]
+    assert parse_references("An Giang và Hà Nộii", places) == []
+    assert parse_references("ở Hà Nội thì sao?") == []  # no catalog places given
