@@ -11,18 +11,20 @@ the same chain; ``Assistant`` owns the loaded models and indexes so they load on
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from assistant.evidence import Selection, question_focus, select_units
+from assistant.abbreviations import abbreviated
+from assistant.evidence import Focus, Selection, answer_each, question_focus, select_units, split_clauses
 from assistant.extractive import ExtractiveAnswer, extractive_answer
 from assistant.generative import GenerationEvent, generate_answer
 from assistant.glossary import detect_language, load_glossary
 from assistant.llm import Generator, GeneratorError, make_generator
 from assistant.questions import check_history, check_question
-from assistant.references import DocRef, Resolution, mention_pattern, parse_references, resolve
+from assistant.references import DocRef, Resolution, issuer_places, mention_pattern, parse_references, resolve
 from assistant.retriever import HybridRetriever, SearchRequest
 from assistant.rewrite import rewrite_followup
 from assistant.support import SIMILARITY_PROMPT
@@ -97,6 +99,7 @@ class Assistant:
         self.keyword = sync_keyword_index(self.settings, self.index)
         self.retriever = HybridRetriever(self.embedder, self.index, self.keyword, use=use)
         self.catalog = [r.meta for r in self.index.records().values() if r.status == "ok"]
+        self.places = issuer_places(self.catalog)
 
     # --- public API -------------------------------------------------------------------------
     def stream(
@@ -133,7 +136,7 @@ class Assistant:
         state.language = detect_language(state.question)
         state.rewritten = rewrite_followup(state.question, state.history)
         state.keyword_terms = self.glossary.expand(state.rewritten)
-        state.resolutions = [resolve(ref, self.catalog) for ref in parse_references(state.rewritten)]
+        state.resolutions = [resolve(ref, self.catalog) for ref in parse_references(state.rewritten, self.places)]
         state.notes = [reference_note(r, state.language) for r in state.resolutions if r.status != "found"]
         state.timings["prepare"] = _ms(started)
         return state
@@ -148,7 +151,8 @@ class Assistant:
         retrieval = self.settings.retrieval
         request = SearchRequest(
             state.rewritten,
-            tuple(state.keyword_terms),
+            # Terms the documents abbreviate are also searched as written there ("CNĐVCT").
+            (*state.keyword_terms, *abbreviated(" ".join([state.rewritten, *state.keyword_terms]))),
             filters,
             retrieval.k,
             keyword_weight=retrieval.keyword_weight_en if state.language == "en" else retrieval.keyword_weight,
@@ -234,22 +238,47 @@ class Assistant:
         asked = _without_references(state)
         trust = self.glossary.coverage(asked) if state.language == "en" else 1.0
         focus = question_focus(asked, state.keyword_terms, self.keyword.idf, state.language, trust)
-        named = [r.matches[0].source for r in state.resolutions if r.status == "found"]
+
+        def stressing(clause: str) -> Focus:
+            clause_focus = question_focus(clause, self.glossary.expand(clause), self.keyword.idf, state.language, trust)
+            return focus.stressing(clause_focus)
+
+        if state.rewritten != state.question:
+            # A follow-up's rewrite carries the history's words; the turn's own say what is asked
+            # now ("And which of them apply to probationary members?").
+            focus = stressing(state.question)
+        # What the question names, in its order: a document, or a place's documents as one group.
+        named = [tuple(m.source for m in r.matches) for r in state.resolutions if r.status == "found"]
         documents = list(dict.fromkeys(named))
         # A comparison draws on every retrieved passage of the documents named.
         reach = evidence if len(documents) > 1 else evidence[: self.settings.retrieval.answer_passages]
         reach = [*reach, *state.related]
-        similarity = self._similarity if state.language == "en" else None
+        similarity = self._similarity() if state.language == "en" else None
         # The turn itself says what kind of answer it wants ("thế còn trình độ học vấn?" asks no age,
         # though its rewrite carries "bao nhiêu tuổi" from the history).
-        return select_units(state.question, focus, reach, documents, similarity=similarity)
+        selection = select_units(state.question, focus, reach, documents, similarity=similarity)
+        clauses = split_clauses(asked) if len(documents) < 2 else []  # a comparison has its parts
+        if len(clauses) < 2:
+            return selection
+        parts = [
+            select_units(clause, stressing(clause), reach, similarity=similarity, max_units=1) for clause in clauses
+        ]
+        return answer_each(selection, parts)
 
-    def _similarity(self, question: str, texts: Sequence[str]) -> list[float]:
-        """Cosine of each text to the question, in one batch (the support check's symmetric prompt)."""
-        if not texts:
-            return []
-        vectors = self.embedder.embed_queries([question, *texts], prompt=SIMILARITY_PROMPT)
-        return [float(v) for v in vectors[1:] @ vectors[0]]
+    def _similarity(self) -> Callable[[str, Sequence[str]], list[float]]:
+        """Cosine of each text to a question (the support check's symmetric prompt), embedding each
+        text once for all the clauses of one turn."""
+        vectors: dict[str, np.ndarray] = {}
+
+        def similarity(question: str, texts: Sequence[str]) -> list[float]:
+            if not texts:
+                return []
+            new = [t for t in dict.fromkeys(texts) if t not in vectors]
+            embedded = self.embedder.embed_queries([question, *new], prompt=SIMILARITY_PROMPT)
+            vectors.update(zip(new, embedded[1:], strict=True))
+            return [float(vectors[t] @ embedded[0]) for t in texts]
+
+        return similarity
 
     def _extract(self, result: AnswerResult, selection: Selection) -> ExtractiveAnswer:
         answer = extractive_answer(selection, result.language)

@@ -24,9 +24,10 @@ evidence holds at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
+from assistant.abbreviations import spelt_out
 from assistant.injection import is_instruction
 from assistant.support import split_sentences
 from assistant.types import Passage
@@ -130,6 +131,11 @@ class Focus:
         """Share of the focus weight that ``tokens`` hold (0 when the question has no focus)."""
         total = self.total
         return sum(w for t, w in self.weights.items() if t in tokens) / total if total else 0.0
+
+    def stressing(self, clause: Focus) -> Focus:
+        """This focus with one clause's words counted twice: the clause read in the context of the
+        whole question ("cần những điều kiện gì" is about whoever the question's subject is)."""
+        return Focus({**self.weights, **{t: 2 * w for t, w in clause.weights.items()}}, self.trust)
 
 
 def question_focus(
@@ -245,7 +251,8 @@ def _belongs(line: Line, opener: Line, previous: Line) -> bool:
 
 
 def _tokens(text: str) -> frozenset[str]:
-    return frozenset(segment(text))
+    """The words of ``text``, with the words its abbreviations stand for ("CNĐVCT": công nhận …)."""
+    return frozenset(segment(" ".join([text, *spelt_out(text)])))
 
 
 @dataclass
@@ -270,14 +277,15 @@ def select_units(
     question: str,
     focus: Focus,
     passages: Sequence[Passage],
-    documents: Sequence[str] = (),
+    documents: Sequence[Collection[str]] = (),
     max_units: int = MAX_UNITS,
     similarity: Similarity | None = None,
 ) -> Selection:
     """Best unit first, whole lists where a list answers, then units that add uncovered focus.
 
-    ``documents``: the sources the question names, in its order; with two or more, the answer
-    is one unit from each (a comparison), and ``passages`` should reach far enough to hold them.
+    ``documents``: the groups of sources the question names, in its order (a document, or a
+    place's documents); with two or more, the answer is one unit from each group (a comparison),
+    and ``passages`` should reach far enough to hold them.
     ``similarity`` (question, texts) -> cosines: for a question whose words the documents do not
     use (English), the meaning of each unit of the first passages stands in for word overlap.
     """
@@ -308,15 +316,17 @@ def select_units(
             candidates.append(unit)
         everything |= context
     if similarity is not None:
-        near = [u for u in candidates if u.passage_rank < SEMANTIC_PASSAGES]
+        # The first passages of each part of a comparison, as of a single answer.
+        first = _first_passages(passages, documents, SEMANTIC_PASSAGES)
+        near = [u for u in candidates if u.passage_rank in first]
         for unit, cosine in zip(near, similarity(question, [u.text()[:400] for u in near]), strict=True):
             unit.score += SEMANTIC_WEIGHT * float(cosine)
     ranked = sorted(candidates, key=lambda u: u.score, reverse=True)
     if len(documents) > 1:  # "theo Điều lệ và theo QĐ 294": one part per document, in the order asked
         chosen = [
             unit
-            for source in documents
-            for unit in _choose([u for u in ranked if passages[u.passage_rank].source == source], focus, 1)
+            for group in documents
+            for unit in _choose([u for u in ranked if passages[u.passage_rank].source in group], focus, 1)
         ]
     else:
         chosen = _choose(ranked, focus, max_units)
@@ -327,6 +337,58 @@ def select_units(
     if len(documents) > 1:  # a comparison is answered by its parts together, not by one of them
         best = max(best, focus.covered(frozenset().union(*(u.tokens for u in chosen))))
     return Selection(chosen, focus, list(passages), focus.covered(frozenset(everything)), best, quantity)
+
+
+# Words that ask: a clause holding one is a question of its own ("… in general, and what is the
+# minimum for …"); a clause without one belongs to the question next to it ("Khi chi bộ họp, ai …").
+_ASKS = re.compile(
+    r"\b(?:ai|gì|nào|bao\s+nhiêu|bao\s+lâu|mấy|thế\s+nào|ra\s+sao|đâu|"
+    r"what|which|who|whom|how|when|where|why|whether)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(r"\s*[,;]\s*(?:(?:and|but|và|còn|nhưng)\s+)?|\s+(?:and|và|còn)\s+", re.IGNORECASE)
+
+
+def split_clauses(question: str) -> list[str]:
+    """The questions one turn asks, in its order: "… do ai quyết định và cần những điều kiện gì?"
+    asks two, each answered by its own rule. A turn asking one thing is returned whole."""
+    clauses: list[str] = []
+    pending = ""
+    for piece in _CLAUSE_BREAK.split(question.strip().rstrip("?").strip()):
+        pending = f"{pending} {piece}".strip()
+        if _ASKS.search(piece):
+            clauses.append(pending)
+            pending = ""
+    if pending and clauses:
+        clauses[-1] = f"{clauses[-1]} {pending}"
+    return clauses if len(clauses) > 1 else [question]
+
+
+def answer_each(selection: Selection, parts: Sequence[Selection], max_units: int = MAX_UNITS) -> Selection:
+    """The best unit for each clause asked, in the order asked, then the whole question's units.
+
+    Chosen for the whole question, units drift to its dominant clause: "how long must someone
+    wait, and what papers does the dossier need" got three lines of the dossier and no wait.
+    """
+    chosen: list[Unit] = []
+    for unit in [*(part.units[0] for part in parts if part.units), *selection.units]:
+        if any(unit.lead in c.text() for c in chosen):
+            continue  # already quoted, inside a chosen list
+        inside = [i for i, c in enumerate(chosen) if c.lead in unit.text()]
+        if inside:  # a list around a chosen sentence: quote the whole list in its place
+            chosen[inside[0]] = unit
+            chosen = [c for i, c in enumerate(chosen) if i not in inside[1:]]
+        elif len(chosen) < max_units:
+            chosen.append(unit)
+    return replace(selection, units=chosen)
+
+
+def _first_passages(passages: Sequence[Passage], documents: Sequence[Collection[str]], n: int) -> set[int]:
+    """Ranks of the first ``n`` passages overall, and of each named group's first ``n``."""
+    ranks = set(range(min(n, len(passages))))
+    for group in documents:
+        ranks |= set([rank for rank, p in enumerate(passages) if p.source in group][:n])
+    return ranks
 
 
 def _states_quantity(lead: str) -> bool:
@@ -387,7 +449,13 @@ def _units(rank: int, text: str) -> list[Unit]:
         for sentence in sentences:
             # A question ("… phải trải qua thời kỳ dự bị bao lâu?", an article's heading) asks, it
             # does not state: quoting it as evidence would answer a question with itself.
-            if len(sentence.split()) >= MIN_WORDS and not is_heading(sentence) and not sentence.endswith("?"):
+            if (
+                len(sentence.split()) >= MIN_WORDS
+                and not is_heading(sentence)
+                and not sentence.endswith("?")
+                and not _BASIS.match(sentence)
+                and not _is_letterhead(sentence)
+            ):
                 own = tokens if len(sentences) == 1 else _tokens(sentence)
                 units.append(Unit(rank, sentence, tokens=own, lead_tokens=own))
     for opener, items in list_blocks(lines):
@@ -404,6 +472,26 @@ def _units(rank: int, text: str) -> list[Unit]:
         more = len(items) - len(rendered)
         units.append(Unit(rank, lines[opener].text, rendered, more, tokens=whole, lead_tokens=line_tokens[opener]))
     return units
+
+
+# A document's preamble gives its legal basis ("Căn cứ Điều lệ Đảng", "Xét Tờ trình của Bộ Chính trị",
+# "Thực hiện Quy định số 02-QĐ/TU"): it names other documents, it states no rule of its own.
+_BASIS = re.compile(
+    r"\s*[-–•]?\s*(?:căn\s+cứ\b|xét\s+(?:tờ\s+trình|đề\s+nghị|báo\s+cáo)\b|thực\s+hiện\s+"
+    r"(?:quy\s+định|quyết\s+định|nghị\s+quyết|chỉ\s+thị|kết\s+luận|hướng\s+dẫn|công\s+văn)\s+số\b)",
+    re.IGNORECASE,
+)
+
+
+# The place and date a document was signed ("Hà Nội, ngày 26 tháng 5 năm 2025").
+_SIGNED_ON = re.compile(r"^[^\W\d_][\w\s]*,\s*ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}\s*$", re.IGNORECASE)
+
+
+def _is_letterhead(sentence: str) -> bool:
+    """A title or issuer line in capitals ("BAN CHẤP HÀNH TRUNG ƯƠNG"), or the place and date of
+    signing: the letterhead of a document, which names it and states nothing."""
+    letters = [ch for ch in sentence if ch.isalpha()]
+    return (bool(letters) and all(ch.isupper() for ch in letters)) or bool(_SIGNED_ON.match(sentence.strip()))
 
 
 def is_heading(sentence: str) -> bool:

@@ -10,7 +10,16 @@ from dataclasses import replace
 import pytest
 
 from assistant.chain import Assistant
-from assistant.evidence import Focus, list_blocks, parse_lines, select_units
+from assistant.evidence import (
+    Focus,
+    Selection,
+    Unit,
+    answer_each,
+    list_blocks,
+    parse_lines,
+    select_units,
+    split_clauses,
+)
 from assistant.types import Passage
 from eval.report import claims_only
 from ingest.embedder import Embedder
@@ -142,7 +151,7 @@ def test_a_comparison_is_answerable_by_its_parts_together() -> None:
     ]
     focus = Focus({"đại_hội": 1.0, "triệu_tập": 1.0, "thí_điểm": 1.0, "nhiệm_kỳ": 1.0, "chi_bộ": 0.2})
     one = select_units("đại hội triệu tập và thí điểm nhiệm kỳ?", focus, passages)
-    both = select_units("đại hội triệu tập và thí điểm nhiệm kỳ?", focus, passages, ["dieu-le", "hd-06"])
+    both = select_units("đại hội triệu tập và thí điểm nhiệm kỳ?", focus, passages, [("dieu-le",), ("hd-06",)])
     assert not one.answers(0.6)
     assert both.answers(0.6) and [passages[u.passage_rank].source for u in both.units] == ["dieu-le", "hd-06"]
 
@@ -175,3 +184,52 @@ def test_only_a_stated_amount_earns_the_quantity_bonus(
 ) -> None:
     selection = select_units(question, Focus(focus), [_passage(text)], max_units=1)
     assert expected in selection.units[0].lead
+
+
+@pytest.mark.parametrize(
+    ("question", "clauses"),
+    [
+        (
+            "Việc kết nạp người trên 60 tuổi vào Đảng do ai quyết định và cần những điều kiện gì?",
+            ["Việc kết nạp người trên 60 tuổi vào Đảng do ai quyết định", "cần những điều kiện gì"],
+        ),
+        (
+            "How long must someone wait before readmission, and what documents does the dossier need?",
+            ["How long must someone wait before readmission", "what documents does the dossier need"],
+        ),
+        ("Khi chi bộ họp, ai chủ trì và ai ghi biên bản?", ["Khi chi bộ họp ai chủ trì", "ai ghi biên bản"]),
+        # One question, whatever its "và" and commas: returned whole.
+        ("Đảng viên và quần chúng nào được giới thiệu?", ["Đảng viên và quần chúng nào được giới thiệu?"]),
+        ("Người vào Đảng phải bao nhiêu tuổi?", ["Người vào Đảng phải bao nhiêu tuổi?"]),
+        ("Compare the deadline in Regulation 294 and in the Hanoi guidance.", None),
+    ],
+)
+def test_split_clauses(question: str, clauses: list[str] | None) -> None:
+    assert split_clauses(question) == (clauses or [question])
+
+
+def test_each_clause_gets_its_rule_and_a_list_replaces_its_own_item() -> None:
+    passages = [_passage("Hồ sơ kết nạp lại gồm các giấy tờ.", "a"), _passage("Phải chờ ít nhất 36 tháng.", "b")]
+    dossier = Unit(0, "Hồ sơ kết nạp lại gồm:", ["- Quyết định khai trừ hoặc xóa tên.", "- Bản tự kiểm điểm."])
+    item = Unit(0, "- Quyết định khai trừ hoặc xóa tên.")
+    wait = Unit(1, "Người xin kết nạp lại phải chờ ít nhất 36 tháng kể từ khi ra khỏi Đảng.")
+    whole = Selection([dossier], Focus({"hồ_sơ": 1.0}), passages, 1.0, 1.0)  # drifted to one clause
+    parts = [replace(whole, units=[wait]), replace(whole, units=[item])]
+    # Each clause's rule, in the order asked; the dossier's item is quoted as the list that holds it.
+    assert answer_each(whole, parts).units == [wait, dossier]
+
+
+def test_letterhead_and_legal_basis_are_never_quoted() -> None:
+    text = "\n".join(
+        [
+            "BAN CHẤP HÀNH TRUNG ƯƠNG",
+            "Hà Nội, ngày 26 tháng 5 năm 2025",
+            "Căn cứ Điều lệ Đảng Cộng sản Việt Nam về trao tặng Huy hiệu Đảng;",
+            "Xét Tờ trình của Bộ Chính trị về trao tặng Huy hiệu Đảng,",
+            "Thực hiện Quy định số 02-QĐ/TU về trao tặng Huy hiệu Đảng,",
+            "Ban Tổ chức Thành ủy thẩm định hồ sơ đề nghị tặng Huy hiệu Đảng.",
+        ]
+    )
+    focus = Focus({"huy_hiệu": 1.0, "trao_tặng": 1.0, "hà_nội": 1.0, "trung_ương": 1.0})
+    selection = select_units("Ai thẩm định hồ sơ Huy hiệu Đảng?", focus, [_passage(text)], max_units=6)
+    assert [u.lead for u in selection.units] == ["Ban Tổ chức Thành ủy thẩm định hồ sơ đề nghị tặng Huy hiệu Đảng."]
