@@ -128,7 +128,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.chain import Assistant
 
     assistant = Assistant(settings)
-    result = assistant.ask(question, history, mode=args.mode)
+    result = assistant.ask(question, history, mode=args.mode, options=args.options)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -213,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=["extractive", "generative"], default="extractive")
     ask.add_argument("--history-file", help="earlier user turns: JSON list or one per line")
     ask.add_argument("--json", action="store_true")
+    ask.add_argument(
+        "--options",
+        nargs="+",
+        metavar="OPTION",
+        help="exam item: its options, A, B, C… in order",
+    )
     commands["ask"] = cmd_ask
 
     serve = sub.add_parser("serve", help="start the chat UI (prints its URL)")

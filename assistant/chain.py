@@ -11,7 +11,7 @@ the same chain; ``Assistant`` owns the loaded models and indexes so they load on
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -19,6 +19,8 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.abbreviations import abbreviated
 from assistant.evidence import Focus, Selection, answer_each, question_focus, select_units, split_clauses
+from assistant.exam import ExamItem, exam_item, parse_exam_item
+from assistant.exam_answer import decide, exam_answer
 from assistant.extractive import ExtractiveAnswer, extractive_answer
 from assistant.generative import GenerationEvent, generate_answer
 from assistant.glossary import detect_language, load_glossary
@@ -108,6 +110,7 @@ class Assistant:
         history: Sequence[str] = (),
         mode: Mode = "extractive",
         filters: Filters | None = None,
+        options: Sequence[str] | Mapping[str, str] | None = None,
     ) -> Iterator[AnswerEvent]:
         limit = self.settings.retrieval.max_question_chars  # QuestionError (bilingual) on a bad question
         state = _State(
@@ -116,7 +119,18 @@ class Assistant:
             mode=mode,
             filters=filters or Filters(),
         )
+        # An exam item (pasted with its options, "… đúng hay sai?", or options given apart) is
+        # answered with a choice, not with quotes about its topic.
+        item = exam_item(state.question, options) if options else parse_exam_item(state.question)
+        if item is not None:
+            yield AnswerEvent(result=self._exam(state, item))
+            return
         yield from self.chain.stream(state)
+
+    def retrieve(self, text: str, filters: Filters | None = None) -> list[Passage]:
+        """The passages ``text`` retrieves as a question, without answering it."""
+        state = _State(question=text, history=[], mode="extractive", filters=filters or Filters())
+        return self._retrieve(self._prepare(state)).passages
 
     def ask(
         self,
@@ -124,8 +138,9 @@ class Assistant:
         history: Sequence[str] = (),
         mode: Mode = "extractive",
         filters: Filters | None = None,
+        options: Sequence[str] | Mapping[str, str] | None = None,
     ) -> AnswerResult:
-        for event in self.stream(question, history, mode, filters):
+        for event in self.stream(question, history, mode, filters, options):
             if event.result is not None:
                 return event.result
         raise RuntimeError("the answer chain ended without a result")
@@ -165,6 +180,37 @@ class Assistant:
         state.related = self._related(state)
         state.timings["retrieve"] = _ms(started)
         return state
+
+    def _exam(self, state: _State, item: ExamItem) -> AnswerResult:
+        """Decide an exam item by the evidence (assistant.exam_answer), in either mode: the choice
+        must rest on a cited sentence, which the extractive decision gives or declines for."""
+        started = time.perf_counter()
+        language = "en" if detect_language(item.stem) == "en" else "vi"
+        searched: list[Passage] = []
+
+        def search(text: str) -> list[Passage]:
+            passages = self.retrieve(text, state.filters)
+            searched.extend(passages)
+            return passages
+
+        verdict = decide(item, search, self.keyword.idf)
+        answer = exam_answer(item, verdict, language)
+        result = AnswerResult(
+            question=state.question,
+            rewritten_query=item.stem,
+            answer="\n".join([answer.lead, *(f"{c} [{p.citation}]" for p in answer.parts for c in p.claims)]),
+            refused=verdict.declined,
+            language=language,
+            mode="extractive",
+            citations=answer.citations,
+            retrieved=list({p.id: p for p in searched}.values()),
+            lead=answer.lead,
+            parts=answer.parts,
+            choice=verdict.choice,
+            choice_support=verdict.support,
+        )
+        result.timings_ms = {"exam": _ms(started), "total": _ms(started)}
+        return result
 
     def _mentions(self, refs: list[DocRef]) -> frozenset[str]:
         """Chunks that name a referenced document missing from the collection."""

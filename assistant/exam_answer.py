@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from assistant.evidence import IdfLookup, strip_marker
 from assistant.exam import VERDICTS, ExamItem, is_meta_option
 from assistant.support import split_sentences
-from assistant.types import Passage
+from assistant.types import AnswerPart, Citation, Passage
 from ingest.vitokens import segment
 
 # Tuned on eval/questions/exam.jsonl by eval/exam.py; see eval/reports/exam/.
@@ -149,3 +149,41 @@ def _judge(statement: str, evidence: Sequence[Evidence], idf: IdfLookup) -> Exam
     same_negation = bool(_NEGATION.search(statement)) == bool(_NEGATION.search(best.sentence))
     true = held >= TRUE_BAR and same_numbers and same_negation
     return ExamVerdict(VERDICTS[0] if true else VERDICTS[1], {VERDICTS[0]: held}, best)
+
+
+# What an exam answer says around its choice, in the asker's language.
+_ANSWER = {"vi": "Đáp án: {choice}", "en": "Answer: {choice}"}
+_TRUTH_EN = {"Đúng": "True (Đúng)", "Sai": "False (Sai)"}
+_BASIS = {"vi": "Căn cứ (câu quyết định):", "en": "Deciding sentence (quoted in Vietnamese):"}
+EXAM_DECLINED = {
+    "vi": "Bộ văn bản không đủ căn cứ để chọn đáp án cho câu này, nên không đoán; dưới đây là các đoạn gần nhất.",
+    "en": "The collection does not settle this item, so no option is guessed; the closest passages follow.",
+}
+
+
+@dataclass
+class ExamAnswer:
+    """The rendered verdict: a lead naming the choice, and the deciding sentence as a cited part."""
+
+    lead: str
+    parts: list[AnswerPart]
+    citations: list[Citation]
+
+
+def exam_answer(item: ExamItem, verdict: ExamVerdict, language: str) -> ExamAnswer:
+    """Name the chosen option (letter and text) or Đúng/Sai, and quote the sentence that settled it."""
+    if verdict.choice is None:
+        return ExamAnswer(EXAM_DECLINED[language], [], [])
+    if item.kind == "choice":
+        chosen = f"{verdict.choice}. {dict(zip(item.letters, item.options, strict=True))[verdict.choice]}"
+    else:
+        chosen = _TRUTH_EN[verdict.choice] if language == "en" else verdict.choice
+    lead = _ANSWER[language].format(choice=chosen)
+    piece = verdict.evidence
+    if piece is None:  # a meta option ("Không có đáp án nào đúng") chosen because nothing states the others
+        return ExamAnswer(lead, [], [])
+    return ExamAnswer(
+        lead,
+        [AnswerPart(1, [piece.sentence], frame=_BASIS[language])],
+        [Citation(1, piece.passage, piece.sentence)],
+    )

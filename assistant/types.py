@@ -130,6 +130,10 @@ class AnswerResult:
     parts: list[AnswerPart] = field(default_factory=list)
     # How much of the question's focus the evidence holds (assistant.evidence): "best" unit, "coverage" of all.
     answerability: dict[str, float | bool | None] = field(default_factory=dict)
+    # An exam item's choice (a letter, or Đúng/Sai), None when declined or not an exam item, and
+    # how well the evidence supports each option.
+    choice: str | None = None
+    choice_support: dict[str, float] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -145,6 +149,8 @@ class AnswerResult:
             "lead": self.lead,
             "parts": [part.to_json() for part in self.parts],
             "answerability": self.answerability,
+            "choice": self.choice,
+            "choice_support": {k: round(v, 3) for k, v in self.choice_support.items()},
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [p.citation_fields() for p in self.retrieved[:10]],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},

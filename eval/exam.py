@@ -53,7 +53,7 @@ def exam_row(question: Mapping[str, Any], search: Search, idf: IdfLookup) -> dic
 
 def answer_items(questions: Sequence[Mapping[str, Any]], assistant: Assistant) -> list[dict[str, Any]]:
     """Every item decided over the assistant's index, retrieving as for a user's question."""
-    return [exam_row(q, lambda text: assistant.ask(text).retrieved, assistant.keyword.idf) for q in questions]
+    return [exam_row(q, assistant.retrieve, assistant.keyword.idf) for q in questions]
 
 
 def rate(rows: Sequence[Mapping[str, Any]]) -> str:

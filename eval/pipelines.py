@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -58,8 +58,10 @@ class Pipeline(Protocol):
 
     name: str
 
-    def answer(self, question: str, history: Sequence[str]) -> dict[str, Any]:
-        """The ``ask --json`` object for one question."""
+    def answer(
+        self, question: str, history: Sequence[str], options: Sequence[str] | Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The ``ask --json`` object for one question (an exam item when ``options`` are given)."""
         ...
 
 
@@ -71,8 +73,10 @@ class AssistantPipeline:
         self.assistant = assistant
         self.mode = mode
 
-    def answer(self, question: str, history: Sequence[str]) -> dict[str, Any]:
-        return self.assistant.ask(question, history, mode=self.mode).to_json()
+    def answer(
+        self, question: str, history: Sequence[str], options: Sequence[str] | Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        return self.assistant.ask(question, history, mode=self.mode, options=options).to_json()
 
 
 class _AblatedAssistant(Assistant):

@@ -42,7 +42,7 @@ def collection_settings(settings: Settings, collection: Path) -> Settings:
 def run_questions(pipeline: Pipeline, questions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The ask --json object of every question, with its ``id`` first."""
     return [
-        {"id": q["id"], **pipeline.answer(q["question"], q.get("history", []))}
+        {"id": q["id"], **pipeline.answer(q["question"], q.get("history", []), q.get("options"))}
         for q in tqdm(questions, desc=pipeline.name, unit="question")
     ]
 
