@@ -10,14 +10,19 @@ A third collection, staging, holds embedded chunks of files not yet committed. I
 searched, so a file's new chunks can be stored window by window (a crash keeps that work) while
 queries see only whole documents; ``promote`` copies them into the searched collection when the
 file's last window is in.
+
+This module is the only code that speaks Chroma: callers get named operations (``query``, ``ids``,
+``document_chunks``, ``ids_matching``, ``get``) with plain results, and the translation of search
+restrictions into ``where`` clauses lives here, so the embedded store and a Chroma server stay
+interchangeable behind one seam.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import chromadb
@@ -39,6 +44,34 @@ _BATCH = 500  # Chroma's add/get limits are far higher; this keeps memory and re
 
 class IndexMismatchError(RuntimeError):
     """The index was built by another embedding model: its vectors are not comparable."""
+
+
+class ChunkFilters(Protocol):
+    """Restrictions on which chunks a search may return; ``assistant.types.Filters`` is one.
+
+    A protocol rather than an import, so ingestion never depends on the assistant. An empty list
+    means "any"; the lists of one restriction are alternatives, restrictions are combined with AND.
+    """
+
+    @property
+    def sources(self) -> Sequence[str]: ...
+
+    @property
+    def kinds(self) -> Sequence[str]: ...
+
+    @property
+    def years(self) -> Sequence[int]: ...
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the index holds it: its text, its flat metadata (``chunk_metadata``) and, when
+    asked for, its vector (float32, unit length, so a dot product with a query vector is the cosine)."""
+
+    id: str
+    text: str
+    metadata: Mapping[str, Any]
+    vector: np.ndarray | None = None
 
 
 @dataclass
@@ -209,18 +242,74 @@ class ChunkIndex:
     def count(self) -> int:
         return self.chunks.count()
 
+    # --- search and lookup ----------------------------------------------------------------------
+    def query(self, vector: np.ndarray, k: int, filters: ChunkFilters | None = None) -> dict[str, float]:
+        """The ``k`` chunks nearest ``vector`` within ``filters``: id -> cosine, nearest first.
+
+        Cosines, not Chroma's distances, so callers never depend on the space the collection was
+        created with (cosine: distance = 1 - cosine).
+        """
+        got = self.chunks.query(query_embeddings=[vector], n_results=k, where=_where(filters), include=["distances"])
+        distances = got["distances"][0] if got["distances"] else []
+        return {chunk_id: 1.0 - float(d) for chunk_id, d in zip(got["ids"][0], distances, strict=True)}
+
+    def ids(self, filters: ChunkFilters | None = None) -> set[str]:
+        """Ids of every chunk within ``filters`` (all chunks when unrestricted), so a search that
+        ranks outside Chroma (BM25) can be held to the same restrictions as the dense one."""
+        return set(self.chunks.get(where=_where(filters), include=[])["ids"])
+
+    def ids_matching(self, pattern: str) -> set[str]:
+        """Ids of the chunks whose text matches ``pattern`` (Rust regex syntax), searched over every
+        chunk rather than ranked ones, so a passage naming a document is found whatever its score."""
+        return set(self.chunks.get(where_document={"$regex": pattern}, include=[])["ids"])
+
+    def document_chunks(self, source: str) -> list[StoredChunk]:
+        """Every stored chunk of ``source`` in document order (by start offset), for work that must
+        see a whole document rather than what a query ranks (course outlines)."""
+        got = self.chunks.get(where={"source": source}, include=["metadatas", "documents"])
+        chunks = [
+            StoredChunk(chunk_id, text, meta)
+            for chunk_id, meta, text in zip(got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True)
+        ]
+        return sorted(chunks, key=lambda c: int(c.metadata.get("start", 0)))
+
+    def get(self, ids: Sequence[str], with_vectors: bool = False) -> list[StoredChunk]:
+        """The chunks ``ids`` name, in that order; ids not in the index are left out.
+
+        ``with_vectors`` also returns each stored vector, so a candidate found only by keyword can be
+        scored against the query without embedding its text again.
+        """
+        include: list[Any] = ["metadatas", "documents", *(["embeddings"] if with_vectors else [])]
+        found: dict[str, StoredChunk] = {}
+        for batch in _batches(list(dict.fromkeys(ids))):
+            got = self.chunks.get(ids=batch, include=include)
+            vectors = got["embeddings"] if with_vectors else [None] * len(got["ids"])
+            for chunk_id, meta, text, vector in zip(
+                got["ids"], got["metadatas"] or [], got["documents"] or [], vectors, strict=True
+            ):
+                array = None if vector is None else np.asarray(vector, dtype=np.float32)
+                found[chunk_id] = StoredChunk(chunk_id, text, meta, array)
+        return [found[chunk_id] for chunk_id in ids if chunk_id in found]
+
+    # --- keyword tokens -------------------------------------------------------------------------
     def resegment(self, ids: Sequence[str]) -> dict[str, list[str]]:
         """Re-tokenize chunks stored by an older tokenizer and store the new tokens with them."""
         result: dict[str, list[str]] = {}
         for batch in _batches(list(ids)):
             got = self.chunks.get(ids=batch, include=["documents"])
-            tokens = segment_many(got["documents"] or [])
-            self.chunks.update(
-                ids=got["ids"],
-                metadatas=[{"tokens": " ".join(t), "tokenizer": TOKENIZER_VERSION} for t in tokens],
-            )
-            result.update(zip(got["ids"], tokens, strict=True))
+            tokens = dict(zip(got["ids"], segment_many(got["documents"] or []), strict=True))
+            self.store_tokens(tokens)
+            result.update(tokens)
         return result
+
+    def store_tokens(self, tokens: Mapping[str, Sequence[str]], tokenizer: str = TOKENIZER_VERSION) -> None:
+        """Store chunks' segmented words with the tokenizer version that produced them, which is how
+        the keyword index tells tokens it can use from ones an older tokenizer left."""
+        ids = list(tokens)
+        for batch in _batches(ids):
+            self.chunks.update(
+                ids=batch, metadatas=[{"tokens": " ".join(tokens[i]), "tokenizer": tokenizer} for i in batch]
+            )
 
     def all_chunks(self, include: Sequence[str] = ("metadatas",)) -> dict[str, Any]:
         """Every chunk, paged, for rebuilding the keyword index."""
@@ -249,6 +338,25 @@ def chunk_metadata(chunk: Chunk, meta: DocumentMeta, tokens: str) -> dict[str, A
         "tokens": tokens,
         "tokenizer": TOKENIZER_VERSION,
     }
+
+
+def _where(filters: ChunkFilters | None) -> dict[str, Any] | None:
+    """Restrictions as a Chroma ``where`` clause (None when unrestricted).
+
+    Years are compared as ints because ``chunk_metadata`` stores them so.
+    """
+    if filters is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.kinds:
+        clauses.append({"kind": {"$in": list(filters.kinds)}})
+    if filters.years:
+        clauses.append({"year": {"$in": [int(y) for y in filters.years]}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _upsert(collection: Collection, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: list[Any]) -> None:
