@@ -217,8 +217,7 @@ class Assistant:
         patterns = [p for p in map(mention_pattern, refs) if p]
         if not patterns:
             return frozenset()
-        got = self.index.chunks.get(where_document={"$regex": "|".join(f"(?:{p})" for p in patterns)}, include=[])
-        return frozenset(got["ids"])
+        return frozenset(self.index.ids_matching("|".join(f"(?:{p})" for p in patterns)))
 
     def _related(self, state: _State) -> list[Passage]:
         """The passages of the documents naming a missing document that hold the question's point.
@@ -229,9 +228,10 @@ class Assistant:
         """
         if not state.mentions:
             return []
-        naming = self.index.chunks.get(ids=sorted(state.mentions), include=["metadatas"])
-        sources = sorted({str(meta["source"]) for meta in naming["metadatas"] or []})
-        within = set(self.index.chunks.get(where={"source": {"$in": sources}}, include=[])["ids"]) - state.mentions
+        sources = sorted({str(chunk.metadata["source"]) for chunk in self.index.get(sorted(state.mentions))})
+        if not sources:  # unrestricted filters would mean every chunk
+            return []
+        within = self.index.ids(Filters(sources=sources)) - state.mentions
         shown = {p.id for p in state.passages}
         terms = [_without_references(state), *state.keyword_terms]
         return self.retriever.keyword_passages(state.rewritten, terms, within - shown, RELATED_PASSAGES)

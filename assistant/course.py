@@ -452,13 +452,9 @@ def _title_line(node: str, has_children: bool) -> str:
 
 
 def _load(index: ChunkIndex, meta: DocumentMeta) -> _Document:
-    """All stored chunks of a document, straight from Chroma, so no step depends on ranking."""
-    got = index.chunks.get(where={"source": meta.source}, include=["metadatas", "documents"])
-    chunks = [
-        Passage.from_chunk(chunk_id, row, text)
-        for chunk_id, row, text in zip(got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True)
-    ]
-    return _Document(meta, index.document_text(meta.source), sorted(chunks, key=lambda c: c.start))
+    """All stored chunks of a document in order, straight from the index, so no step depends on ranking."""
+    chunks = [Passage.from_chunk(c.id, c.metadata, c.text) for c in index.document_chunks(meta.source)]
+    return _Document(meta, index.document_text(meta.source), chunks)
 
 
 def _heading(path: tuple[str, ...], title: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
@@ -91,14 +90,14 @@ class HybridRetriever:
 
     def candidates(self, request: SearchRequest, vector: np.ndarray) -> Candidates:
         """Both searches' candidates with everything fusion needs, so fusion can be replayed offline."""
-        where = chroma_where(request.filters)
-        dense = self._dense(vector, where) if "dense" in self.use else {}
+        filters = request.filters if request.filters is not None and not request.filters.is_empty() else None
+        dense = self.index.query(vector, CANDIDATES, filters) if "dense" in self.use else {}
         # Segmented once, shared by keyword search and the boosted passages.
         keywords = "keyword" in self.use or request.boost_ids
         tokens = segment(" ".join((request.query, *request.keyword_terms))) if keywords else []
         keyword: dict[str, float] = {}
         if "keyword" in self.use:
-            keyword.update(self._keyword(tokens, where))
+            keyword.update(self._keyword(tokens, filters))
         if request.boost_ids:
             # BM25 scores do not depend on the ids allowed, so both searches share one scale.
             keyword.update(self._keyword_scores(tokens, request.boost_ids))
@@ -117,16 +116,8 @@ class HybridRetriever:
         """Best first; among equal scores the collection's chunks before uploads, else order kept."""
         return sorted(scored, key=lambda item: (-round(item[1], TIE_DECIMALS), item[0] in self.upload_ids))
 
-    def _dense(self, vector: np.ndarray, where: dict[str, Any] | None) -> dict[str, float]:
-        """The nearest chunks with their cosines (the index's distance is 1 - cosine)."""
-        got = self.index.chunks.query(
-            query_embeddings=[vector], n_results=CANDIDATES, where=where, include=["distances"]
-        )
-        distances = got["distances"][0] if got["distances"] else []
-        return {chunk_id: 1.0 - float(d) for chunk_id, d in zip(got["ids"][0], distances, strict=True)}
-
-    def _keyword(self, tokens: list[str], where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        allowed = self._allowed_ids(where) if where else None
+    def _keyword(self, tokens: list[str], filters: Filters | None) -> list[tuple[str, float]]:
+        allowed = self.index.ids(filters) if filters is not None else None
         return self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)
 
     def _keyword_scores(self, tokens: list[str], within: frozenset[str]) -> list[tuple[str, float]]:
@@ -140,44 +131,18 @@ class HybridRetriever:
         """Every candidate's cosine, in ``ids`` order: from dense search, else from its stored vector."""
         missing = [chunk_id for chunk_id in ids if chunk_id not in known]
         found = dict(known)
-        if missing:
-            got = self.index.chunks.get(ids=missing, include=["embeddings"])
-            for chunk_id, emb in zip(got["ids"], got["embeddings"], strict=True):
-                found[chunk_id] = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+        for chunk in self.index.get(missing, with_vectors=True):
+            found[chunk.id] = float(np.dot(chunk.vector, vector))
         return {chunk_id: found[chunk_id] for chunk_id in ids if chunk_id in found}
-
-    def _allowed_ids(self, where: dict[str, Any]) -> set[str]:
-        return set(self.index.chunks.get(where=where, include=[])["ids"])
 
     def _passages(self, fused: list[tuple[str, float]], vector: np.ndarray) -> list[Passage]:
         if not fused:
             return []
-        ids = [chunk_id for chunk_id, _ in fused]
-        got = self.index.chunks.get(ids=ids, include=["metadatas", "documents", "embeddings"])
-        rows = {
-            chunk_id: (meta, text, emb)
-            for chunk_id, meta, text, emb in zip(
-                got["ids"], got["metadatas"], got["documents"], got["embeddings"], strict=True
-            )
-        }
+        chunks = {chunk.id: chunk for chunk in self.index.get([chunk_id for chunk_id, _ in fused], with_vectors=True)}
         passages = []
         for chunk_id, fused_score in fused:
-            meta, text, emb = rows[chunk_id]
-            score = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+            chunk = chunks[chunk_id]
+            score = float(np.dot(chunk.vector, vector))
             origin = "upload" if chunk_id in self.upload_ids else "collection"
-            passages.append(Passage.from_chunk(chunk_id, meta, text, score, fused_score, origin))
+            passages.append(Passage.from_chunk(chunk_id, chunk.metadata, chunk.text, score, fused_score, origin))
         return passages
-
-
-def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
-    """Translate user filters into a Chroma ``where`` clause (None when unrestricted)."""
-    if filters is None or filters.is_empty():
-        return None
-    clauses: list[dict[str, Any]] = []
-    if filters.sources:
-        clauses.append({"source": {"$in": list(filters.sources)}})
-    if filters.kinds:
-        clauses.append({"kind": {"$in": list(filters.kinds)}})
-    if filters.years:
-        clauses.append({"year": {"$in": [int(y) for y in filters.years]}})
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
