@@ -98,9 +98,7 @@ def test_an_english_question_gets_an_english_frame_naming_document_and_section(a
 
 def test_lists_are_read_from_the_markers_of_a_real_passage(assistant: Assistant) -> None:
     text = next(
-        doc
-        for doc in assistant.index.chunks.get(where={"source": QD294}, include=["documents"])["documents"]
-        if "29.1.2. Quản lý cán bộ" in doc
+        chunk.text for chunk in assistant.index.document_chunks(QD294) if "29.1.2. Quản lý cán bộ" in chunk.text
     )
     lines = parse_lines(text)
     blocks = {lines[opener].text[:7]: items for opener, items in list_blocks(lines)}

@@ -47,19 +47,19 @@ def test_changed_file_replaces_only_what_changed(tiny_index: Settings, embedder:
     # Unchanged passages keep their ids and are not embedded again.
     assert 0 < report.chunks_embedded < len(after.chunk_ids)
     assert report.chunks_reused >= len(set(before.chunk_ids) & set(after.chunk_ids)) > 0
-    stored = set(ingestor.index.chunks.get(where={"source": TINY[1]}, include=[])["ids"])
+    stored = {chunk.id for chunk in ingestor.index.document_chunks(TINY[1])}
     assert stored == set(after.chunk_ids), "stale chunks of the old version must be gone"
 
 
 def test_removed_file_loses_its_chunks(tiny_index: Settings, embedder: Embedder) -> None:
     ingestor = _ingestor(tiny_index, embedder)
-    assert ingestor.index.chunks.get(where={"source": TINY[0]}, include=[])["ids"]
+    assert ingestor.index.document_chunks(TINY[0])
     (tiny_index.collection_path / TINY[0]).unlink()
 
     report = ingestor.ingest_folder(tiny_index.collection_path)
 
     assert report.files_removed == 1 and report.chunks_deleted > 0
-    assert ingestor.index.chunks.get(where={"source": TINY[0]}, include=[])["ids"] == []
+    assert ingestor.index.document_chunks(TINY[0]) == []
     assert TINY[0] not in ingestor.index.records()
 
 
@@ -125,15 +125,14 @@ def test_same_code_works_against_a_chroma_server(tmp_path: Path, tiny_settings: 
         first = _ingestor(settings, embedder).ingest_folder(settings.collection_path)
         again = _ingestor(settings, embedder).ingest_folder(settings.collection_path)
         index = open_index(settings, embedder)[1]
-        hits = index.chunks.query(
-            query_embeddings=embedder.embed_queries(["Bản tin sinh hoạt chi bộ"]), n_results=3, include=["metadatas"]
-        )
+        nearest = list(index.query(embedder.embed_queries(["Bản tin sinh hoạt chi bộ"])[0], 3))
+        hits = index.get(nearest)
     finally:
         server.terminate()
         server.wait(timeout=30)
     assert first.chunks_embedded > 0 and again.chunks_embedded == 0
     assert not (tiny_settings.chroma_path / "chroma.sqlite3").exists(), "server mode must not write locally"
-    assert hits["metadatas"][0][0]["source"] == TINY[0]
+    assert hits[0].metadata["source"] == TINY[0]
 
 
 def test_keyword_index_resegments_tokens_from_an_older_tokenizer(tiny_index: Settings, embedder: Embedder) -> None:
@@ -143,13 +142,13 @@ def test_keyword_index_resegments_tokens_from_an_older_tokenizer(tiny_index: Set
     from ingest.vitokens import TOKENIZER_VERSION, segment
 
     ingestor = _ingestor(tiny_index, embedder)
-    chunks = ingestor.index.chunks.get(where={"source": TINY[0]}, include=["metadatas", "documents"], limit=1)
-    chunk_id, text = chunks["ids"][0], chunks["documents"][0]
-    ingestor.index.chunks.update(ids=[chunk_id], metadatas=[{"tokens": "", "tokenizer": "0-old"}])
+    chunk = ingestor.index.document_chunks(TINY[0])[0]
+    chunk_id, text = chunk.id, chunk.text
+    ingestor.index.store_tokens({chunk_id: []}, tokenizer="0-old")
 
     shutil.rmtree(tiny_index.keyword_path)  # as after a tokenizer upgrade: the saved index no longer matches
     keyword = sync_keyword_index(tiny_index, ingestor.index)
 
     assert chunk_id in [hit for hit, _ in keyword.search(segment(text), k=3)]
-    stored = ingestor.index.chunks.get(ids=[chunk_id], include=["metadatas"])["metadatas"][0]
+    stored = ingestor.index.get([chunk_id])[0].metadata
     assert stored["tokenizer"] == TOKENIZER_VERSION and stored["tokens"].split() == segment(text)

@@ -60,17 +60,17 @@ def _settings(collection: Path, data_dir: Path) -> Settings:
 def _snapshot(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     """Everything a user can observe of the index, in a form that two equal indexes share."""
     index = open_index(settings, embedder)[1]
-    documents = index.documents.get(include=["metadatas", "documents"])
+    records = index.records()
     chunks = index.all_chunks(include=("metadatas", "documents"))
     loaded = KeywordIndex.load(settings.keyword_path)
     assert loaded is not None, "the keyword index must be in place"
     keyword = loaded[0]
     return {
-        "records": sorted(zip(documents["ids"], documents["metadatas"], documents["documents"], strict=True)),
+        "records": sorted((source, r.to_metadata(), index.document_text(source)) for source, r in records.items()),
         "chunks": sorted(zip(chunks["ids"], chunks["documents"], strict=True)),
         "per_document": dict(Counter(str(m["source"]) for m in chunks["metadatas"])),
         "bm25": [sorted((i, round(s, 4)) for i, s in keyword.search(segment(q), k=1000)) for q in QUERIES],
-        "staged": index.staging.count(),
+        "staged": len(index.staged_sources()),
         "temp_folders": sorted(p.name for p in settings.data_dir.iterdir() if p.name.startswith(".")),
     }
 
