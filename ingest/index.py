@@ -13,8 +13,8 @@ file's last window is in.
 
 This module is the only code that speaks Chroma: callers get named operations (``query``, ``ids``,
 ``document_chunks``, ``ids_matching``, ``get``) with plain results, and the translation of search
-restrictions into ``where`` clauses lives here, so the embedded store and a Chroma server stay
-interchangeable behind one seam.
+restrictions into ``where`` clauses lives here. The collections themselves are private, so the
+embedded store and a Chroma server stay interchangeable behind one seam.
 """
 
 from __future__ import annotations
@@ -137,23 +137,24 @@ class ChunkIndex:
 
     def __init__(self, settings: Settings, model_id: str, client: ClientAPI | None = None) -> None:
         self.model_id = model_id
-        self.client = client or make_client(settings)
+        self._client = client or make_client(settings)
         prefix = settings.collection_name
         # embedding_function=None: we always pass vectors, so Chroma never embeds anything itself.
-        self.chunks: Collection = self.client.get_or_create_collection(
+        # Private: every use of a collection goes through a method of this class.
+        self._chunks: Collection = self._client.get_or_create_collection(
             f"{prefix}_{CHUNKS}",
             metadata={"embedding_model": model_id, "hnsw:space": "cosine"},
             embedding_function=None,
         )
-        self.documents: Collection = self.client.get_or_create_collection(
+        self._documents: Collection = self._client.get_or_create_collection(
             f"{prefix}_{DOCUMENTS}", embedding_function=None
         )
-        self.staging: Collection = self.client.get_or_create_collection(
+        self._staging: Collection = self._client.get_or_create_collection(
             f"{prefix}_{STAGING}",
             metadata={"embedding_model": model_id, "hnsw:space": "cosine"},
             embedding_function=None,
         )
-        built_with = (self.chunks.metadata or {}).get("embedding_model")
+        built_with = (self._chunks.metadata or {}).get("embedding_model")
         if built_with != model_id:
             raise IndexMismatchError(
                 f"Chỉ mục được tạo bằng mô hình {built_with}, không phải {model_id}. "
@@ -164,16 +165,16 @@ class ChunkIndex:
 
     # --- document records -------------------------------------------------------------------
     def records(self) -> dict[str, DocumentRecord]:
-        got = self.documents.get(include=["metadatas"])
+        got = self._documents.get(include=["metadatas"])
         return {str(meta["source"]): DocumentRecord.from_metadata(dict(meta)) for meta in got["metadatas"] or []}
 
     def document_text(self, source: str) -> str:
-        got = self.documents.get(ids=[source], include=["documents"])
+        got = self._documents.get(ids=[source], include=["documents"])
         docs = got["documents"] or []
         return docs[0] if docs else ""
 
     def put_record(self, record: DocumentRecord, text: str) -> None:
-        self.documents.upsert(
+        self._documents.upsert(
             ids=[record.meta.source],
             embeddings=[[1.0]],
             metadatas=[record.to_metadata()],
@@ -183,13 +184,13 @@ class ChunkIndex:
     def delete_record(self, record: DocumentRecord) -> None:
         """Record first: a crash in between leaves ownerless chunks, which the next ingest removes,
         never a record whose chunks are gone."""
-        self.documents.delete(ids=[record.meta.source])
+        self._documents.delete(ids=[record.meta.source])
         checkpoint("record deleted, chunks not yet")
         self.delete_chunks(record.chunk_ids)
 
     # --- chunks -------------------------------------------------------------------------------
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        return _existing(self.chunks, ids)
+        return _existing(self._chunks, ids)
 
     def stage_chunks(
         self,
@@ -200,11 +201,11 @@ class ChunkIndex:
     ) -> None:
         """Keep embedded chunks out of search until their whole file is in (see ``promote``)."""
         _upsert(
-            self.staging, chunks, vectors, [chunk_metadata(c, meta, t) for c, t in zip(chunks, tokens, strict=True)]
+            self._staging, chunks, vectors, [chunk_metadata(c, meta, t) for c, t in zip(chunks, tokens, strict=True)]
         )
 
     def staged_ids(self, ids: Sequence[str]) -> set[str]:
-        return _existing(self.staging, ids)
+        return _existing(self._staging, ids)
 
     def promote(self, chunks: Sequence[Chunk], meta: DocumentMeta) -> None:
         """Copy staged chunks into the searched collection, with metadata from ``meta`` as it is now.
@@ -214,13 +215,13 @@ class ChunkIndex:
         """
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start : start + _BATCH]
-            got = self.staging.get(ids=[c.id for c in part], include=["embeddings", "metadatas"])
+            got = self._staging.get(ids=[c.id for c in part], include=["embeddings", "metadatas"])
             staged = dict(zip(got["ids"], zip(got["embeddings"], got["metadatas"], strict=True), strict=True))
             missing = [c.id for c in part if c.id not in staged]
             if missing:
                 raise RuntimeError(f"chunks not staged before promotion: {missing[:3]}")
             _upsert(
-                self.chunks,
+                self._chunks,
                 part,
                 np.asarray([staged[c.id][0] for c in part], dtype=np.float32),
                 [chunk_metadata(c, meta, str(staged[c.id][1].get("tokens", ""))) for c in part],
@@ -228,19 +229,19 @@ class ChunkIndex:
 
     def unstage(self, ids: Iterable[str]) -> None:
         for batch in _batches(list(ids)):
-            self.staging.delete(ids=batch)
+            self._staging.delete(ids=batch)
 
     def staged_sources(self) -> dict[str, str]:
         """Staged chunk id -> source, to clear what an interrupted run left for files now gone."""
-        got = self.staging.get(include=["metadatas"])
+        got = self._staging.get(include=["metadatas"])
         return {i: str(m.get("source", "")) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def delete_chunks(self, ids: Iterable[str]) -> None:
         for batch in _batches(list(ids)):
-            self.chunks.delete(ids=batch)
+            self._chunks.delete(ids=batch)
 
     def count(self) -> int:
-        return self.chunks.count()
+        return self._chunks.count()
 
     # --- search and lookup ----------------------------------------------------------------------
     def query(self, vector: np.ndarray, k: int, filters: ChunkFilters | None = None) -> dict[str, float]:
@@ -249,24 +250,24 @@ class ChunkIndex:
         Cosines, not Chroma's distances, so callers never depend on the space the collection was
         created with (cosine: distance = 1 - cosine).
         """
-        got = self.chunks.query(query_embeddings=[vector], n_results=k, where=_where(filters), include=["distances"])
+        got = self._chunks.query(query_embeddings=[vector], n_results=k, where=_where(filters), include=["distances"])
         distances = got["distances"][0] if got["distances"] else []
         return {chunk_id: 1.0 - float(d) for chunk_id, d in zip(got["ids"][0], distances, strict=True)}
 
     def ids(self, filters: ChunkFilters | None = None) -> set[str]:
         """Ids of every chunk within ``filters`` (all chunks when unrestricted), so a search that
         ranks outside Chroma (BM25) can be held to the same restrictions as the dense one."""
-        return set(self.chunks.get(where=_where(filters), include=[])["ids"])
+        return set(self._chunks.get(where=_where(filters), include=[])["ids"])
 
     def ids_matching(self, pattern: str) -> set[str]:
         """Ids of the chunks whose text matches ``pattern`` (Rust regex syntax), searched over every
         chunk rather than ranked ones, so a passage naming a document is found whatever its score."""
-        return set(self.chunks.get(where_document={"$regex": pattern}, include=[])["ids"])
+        return set(self._chunks.get(where_document={"$regex": pattern}, include=[])["ids"])
 
     def document_chunks(self, source: str) -> list[StoredChunk]:
         """Every stored chunk of ``source`` in document order (by start offset), for work that must
         see a whole document rather than what a query ranks (course outlines)."""
-        got = self.chunks.get(where={"source": source}, include=["metadatas", "documents"])
+        got = self._chunks.get(where={"source": source}, include=["metadatas", "documents"])
         chunks = [
             StoredChunk(chunk_id, text, meta)
             for chunk_id, meta, text in zip(got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True)
@@ -282,7 +283,7 @@ class ChunkIndex:
         include: list[Any] = ["metadatas", "documents", *(["embeddings"] if with_vectors else [])]
         found: dict[str, StoredChunk] = {}
         for batch in _batches(list(dict.fromkeys(ids))):
-            got = self.chunks.get(ids=batch, include=include)
+            got = self._chunks.get(ids=batch, include=include)
             vectors = got["embeddings"] if with_vectors else [None] * len(got["ids"])
             for chunk_id, meta, text, vector in zip(
                 got["ids"], got["metadatas"] or [], got["documents"] or [], vectors, strict=True
@@ -296,7 +297,7 @@ class ChunkIndex:
         """Re-tokenize chunks stored by an older tokenizer and store the new tokens with them."""
         result: dict[str, list[str]] = {}
         for batch in _batches(list(ids)):
-            got = self.chunks.get(ids=batch, include=["documents"])
+            got = self._chunks.get(ids=batch, include=["documents"])
             tokens = dict(zip(got["ids"], segment_many(got["documents"] or []), strict=True))
             self.store_tokens(tokens)
             result.update(tokens)
@@ -307,16 +308,16 @@ class ChunkIndex:
         the keyword index tells tokens it can use from ones an older tokenizer left."""
         ids = list(tokens)
         for batch in _batches(ids):
-            self.chunks.update(
+            self._chunks.update(
                 ids=batch, metadatas=[{"tokens": " ".join(tokens[i]), "tokenizer": tokenizer} for i in batch]
             )
 
     def all_chunks(self, include: Sequence[str] = ("metadatas",)) -> dict[str, Any]:
         """Every chunk, paged, for rebuilding the keyword index."""
-        total = self.chunks.count()
+        total = self._chunks.count()
         merged: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
         for offset in range(0, total, 2000):
-            got = self.chunks.get(limit=2000, offset=offset, include=list(include))
+            got = self._chunks.get(limit=2000, offset=offset, include=list(include))
             merged["ids"].extend(got["ids"])
             for key in include:
                 merged[key].extend(got[key] or [])
