@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from assistant.evidence import IdfLookup, strip_marker
 from assistant.exam import VERDICTS, ExamItem, is_meta_option
+from assistant.references import parse_references
 from assistant.support import split_sentences
 from assistant.types import AnswerPart, Citation, Passage
 from ingest.vitokens import segment
@@ -26,10 +27,21 @@ from ingest.vitokens import segment
 SUPPORT_BAR = 0.5  # an option's support below this is "not stated by the collection"
 MARGIN = 0.05  # the best option must lead the next by this much, or the evidence does not decide
 ABOUT_BAR = 0.45  # a true/false statement with no sentence holding this share of it is declined
-TRUE_BAR = 0.85  # ... and true only when one sentence holds this share of it
+TRUE_BAR = 0.6  # ... and true only when one sentence holds this share of it, with the same numbers and negation
 PASSAGES_PER_QUERY = 5
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+_YEAR_IN_PARENTHESES = re.compile(r"\((?:năm\s+)?\d{4}\)")
+# Spelt numbers count as numbers where they are amounts or ranks: "sáu tháng", "năm thứ hai".
+# ("năm" alone is also "year", so it is read as five only before a unit.)
+_DIGITS = ["", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười"]
+_NUMERALS = {word: str(n) for n, word in enumerate(_DIGITS)}
+_NUMERALS |= {"mốt": "1", "tư": "4", "nhất": "1"}
+_UNITS = r"(?:ngày|tháng|năm|tuần|quý|lần|tuổi|người|đảng viên|đồng chí|nhiệm kỳ|kỳ)"
+_SPELT = re.compile(
+    rf"(?i)(?<!\w)(thứ\s+)?(một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|mốt|tư|nhất)(?!\w)"
+    rf"(?(1)|(?=\s+{_UNITS}\b))()"
+)
 _NEGATION = re.compile(r"\b(?:không|chưa|chẳng|cấm|not|no|never)\b", re.IGNORECASE)
 _META_ALL = re.compile(r"^(?:cả|tất cả|all of the above)", re.IGNORECASE)
 _META_NONE = re.compile(r"^(?:không có|none of the above)", re.IGNORECASE)
@@ -80,9 +92,19 @@ def _sentences(passages: Iterable[Passage]) -> list[Evidence]:
         seen.add(passage.id)
         for line in passage.text.splitlines():
             for sentence in split_sentences(line):
-                numbers = frozenset(_NUMBER.findall(strip_marker(sentence.strip())))
+                numbers = numbers_of(strip_marker(sentence.strip()))
                 found.append(Evidence(passage, sentence, frozenset(segment(sentence)), numbers))
     return found
+
+
+def numbers_of(text: str) -> frozenset[str]:
+    """The amounts a claim states, as written without leading zeros ("03 cán bộ" is "3 cán bộ"):
+    not the numbers naming the documents it cites ("Theo Hướng dẫn 45-HD/BTCTW", "Điều lệ (2011)")."""
+    for ref in parse_references(text):
+        text = text.replace(ref.raw, " ")
+    text = _YEAR_IN_PARENTHESES.sub(" ", text)
+    text = _SPELT.sub(lambda m: f"{m.group(1) or ''}{_NUMERALS[m.group(2).casefold()]}{m.group(3) or ''}", text)
+    return frozenset(re.sub(r"(?<![\d.,/])0+(?=\d)", "", number) for number in _NUMBER.findall(text))
 
 
 def _covered(weights: Mapping[str, float], tokens: frozenset[str]) -> float:
@@ -106,7 +128,7 @@ def _choose(item: ExamItem, evidence: Sequence[Evidence], idf: IdfLookup) -> Exa
     best_evidence: dict[str, Evidence] = {}
     for letter, text in plain.items():
         own = _weights(text, idf, shared | frozenset(stem))
-        numbers = frozenset(_NUMBER.findall(text))
+        numbers = numbers_of(text)
         for piece in evidence:
             if numbers and not numbers <= piece.numbers:
                 continue  # "90 ngày" is not supported by a sentence saying "30 ngày"
@@ -144,7 +166,7 @@ def _judge(statement: str, evidence: Sequence[Evidence], idf: IdfLookup) -> Exam
     held = _covered(weights, best.tokens)
     if held < ABOUT_BAR:
         return ExamVerdict(None, {VERDICTS[0]: held})
-    numbers = frozenset(_NUMBER.findall(statement))
+    numbers = numbers_of(statement)
     same_numbers = numbers <= best.numbers or not best.numbers
     same_negation = bool(_NEGATION.search(statement)) == bool(_NEGATION.search(best.sentence))
     true = held >= TRUE_BAR and same_numbers and same_negation

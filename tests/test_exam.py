@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.exam import ExamItem, exam_item, is_meta_option, parse_exam_item
+from assistant.exam_answer import numbers_of
 
 OPTIONS = ("30 ngày làm việc", "60 ngày làm việc", "90 ngày làm việc", "120 ngày làm việc")
 STEM = "Chi bộ phải tổ chức lễ kết nạp trong thời hạn bao lâu?"
@@ -94,3 +95,18 @@ def test_structured_options_as_a_list_or_keyed_by_letter() -> None:
 )
 def test_meta_options(option: str, meta: bool) -> None:
     assert is_meta_option(option) is meta
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("Theo Hướng dẫn 45-HD/BTCTW, một chức danh quy hoạch không quá 03 cán bộ", {"3"}),
+        ("Theo Điều lệ Đảng (2011), Ban Chấp hành Trung ương họp thường lệ sáu tháng một lần", {"6", "1"}),
+        ("được thực hiện một lần vào năm thứ hai của nhiệm kỳ", {"1", "2"}),
+        ("Đại hội chi bộ do chi uỷ triệu tập năm năm hai lần", {"5", "2"}),
+        ("có hiệu lực từ ngày 01/7/2025", {"1/7/2025"}),
+        ("năm nay chi bộ họp thường kỳ", set()),  # "năm" is a year here, not five
+    ],
+)
+def test_numbers_a_claim_states(text: str, numbers: set[str]) -> None:
+    assert numbers_of(text) == numbers
