@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ingest.sentences import sentence_spans, split_sentences
 from ingest.vitokens import normalize, segment
 
 if TYPE_CHECKING:
@@ -57,17 +58,6 @@ _CACHE_SIZE = 4096
 
 CITATION = re.compile(r"\s*\[(\d+)\]")
 _LIST_MARKER = re.compile(r"^\s*(?:\d+(?:\.\d+)*[.)]|[a-zđ]\)|[-*•+–])\s+", re.IGNORECASE)
-# A sentence ends at . ! ? … (plus closing quotes and any [n] markers glued after it) before a word
-# that may start a sentence (see ``_ends_sentence``); newlines always end one.
-_BOUNDARY = re.compile(r"[.!?…]+[\"”’»)\]]*(?:\s*\[\d+\])*(?=\s+(?P<next>\S+))")
-_LIST_ITEM = re.compile(r"^[a-zđ]\)")
-_ABBREVIATIONS = frozenset(
-    {"tp", "ths", "ts", "pgs", "gs", "bs", "ks", "v.v", "vv", "mr", "mrs", "ms", "dr", "st", "no", "vs", "e.g", "i.e"}
-)
-# "2.1." or "b)" opening a list item, "Điều 5." opening an article: the period ends no sentence.
-_NUMBERING = re.compile(
-    r"^(?:(?:điều|khoản|chương|mục|phần|article|section)\s+)?(?:\d+(?:\.\d+)*|[a-zđ]|[ivxlc]+)$", re.IGNORECASE
-)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s*(?:%|phần trăm|percent\b))?")
 _PERCENT = re.compile(r"\s*(?:%|phần trăm|percent)$")
 
@@ -92,44 +82,6 @@ class SupportVerdict:
     lexical: float  # ``lexical_score`` against the best passage sentence
     cosine: float | None  # cosine to that passage sentence; None when the lexical rule sufficed
     missing_numbers: tuple[str, ...] = ()
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of an answer or passage, each keeping the [n] markers that follow it."""
-    return [text[start:end] for start, end in sentence_spans(text)]
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences in ``text``, stripped of surrounding whitespace."""
-    spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text):
-        start = line.start()
-        for boundary in _BOUNDARY.finditer(line.group()):
-            end = line.start() + boundary.end()
-            if _ends_sentence(text[start : line.start() + boundary.start()], boundary.group("next")):
-                spans.append(_strip_span(text, start, end))
-                start = end
-        spans.append(_strip_span(text, start, line.end()))
-    return [(s, e) for s, e in spans if e > s]
-
-
-def _ends_sentence(before_period: str, next_word: str) -> bool:
-    """False after "TP.", "v.v." or a bare list number ("2.1."), where a period ends no sentence,
-    and before a lowercase word ("sinh hoạt phí... theo quy định"), unless it opens a list item "b)".
-    """
-    words = before_period.split()
-    if not words or (next_word[0].islower() and not _LIST_ITEM.match(next_word)):
-        return False
-    last = words[-1].casefold().lstrip('("“')
-    return last not in _ABBREVIATIONS and not _NUMBERING.match(before_period.strip())
-
-
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def strip_citations(sentence: str) -> str:

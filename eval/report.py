@@ -20,8 +20,8 @@ matplotlib.use("Agg")  # files only; never a display
 import matplotlib.pyplot as plt
 
 from assistant.extractive import INTRO
-from assistant.support import split_sentences
 from eval.metrics import SupportFn, aggregate, gold_hit_rank
+from ingest.sentences import split_sentences
 
 K_VALUES = (1, 3, 5, 10)
 FAILURE_K = 5  # a question whose gold is not in the top 5 is listed: the answer draws on 5 passages

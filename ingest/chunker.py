@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from ingest.sentences import sentence_spans
 from ingest.types import Chunk, LoadedDocument
 
 PATH_SEPARATOR = " > "
@@ -36,7 +37,6 @@ _ARTICLE = re.compile(r"^(Điều)\s+(\d+)\s*[.:]\s*(.*)$")
 _ROMAN = re.compile(r"^([IVXLC]{1,6})\s*([.\-–])\s+(.*)$")
 _NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.\s+(.*)$|^(\d{1,3}(?:\.\d{1,3})+)\s+(.*)$")
 _CLOSING = re.compile(r"^Nơi\s+nhận\s*:?")
-_SENTENCE_BREAK = re.compile(r"[.!?…]+[\"”’)\]]*\s+")
 
 
 @dataclass(frozen=True)
@@ -215,24 +215,12 @@ def _split_node(text: str, node: _Node, tokens: Callable[[int, int], int], max_t
     units: list[tuple[int, int]] = []
     for start, end in _lines(text[node.start : node.end]):
         span = (node.start + start, node.start + end)
-        units.extend(_sentences(text, *span) if tokens(*span) > max_tokens else [span])
+        units.extend(sentence_spans(text, *span, layout=True) if tokens(*span) > max_tokens else [span])
     runs = _pack(units, tokens, max_tokens)
     return [
         _Piece(start, end, node.path, node.protected and i == 0, i > 0, tokens(start, end))
         for i, (start, end) in enumerate(runs)
     ]
-
-
-def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans of one line; a break needs a capital, digit or quote after the full stop."""
-    spans, first = [], start
-    for match in _SENTENCE_BREAK.finditer(text, start, end):
-        following = text[match.end() : match.end() + 1]
-        if match.end() < end and (following.isupper() or following.isdigit() or following in '"“(-'):
-            spans.append((first, match.end() - len(match.group()) + len(match.group().rstrip())))
-            first = match.end()
-    spans.append((first, end))
-    return spans
 
 
 def _pack(units: list[tuple[int, int]], tokens: Callable[[int, int], int], max_tokens: int) -> list[tuple[int, int]]:

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ingest.sentences import ends_sentence
+
 # A line that opens a unit of the document's own hierarchy. Wrapped lines are never joined onto
 # the previous line when they start like this, because the chunker needs them at line starts.
 STRUCTURAL_LINE_RE = re.compile(
@@ -33,7 +35,6 @@ STRUCTURAL_LINE_RE = re.compile(
     re.VERBOSE,
 )
 
-_SENTENCE_END = ".!?…"  # not ":" — "điều kiện: Có sức khoẻ" continues the sentence
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPACES = re.compile(r"\s+")  # Unicode-aware: also NBSP, thin spaces and stray newlines
 _SPACE_BEFORE_MARK = re.compile(r"(?<=[\w\u0300-\u036f])\s+(?=[\u0300-\u036f])")
@@ -75,8 +76,7 @@ class Line:
 def _starts_new_paragraph(previous: str, current: str) -> bool:
     if STRUCTURAL_LINE_RE.match(current) or _is_caps(previous) != _is_caps(current):
         return True  # a switch between capitals and running text is a heading boundary
-    first = current[:1]
-    return previous[-1:] in _SENTENCE_END and (first.isupper() or first in '"“(')
+    return ends_sentence(previous, current, layout=True)
 
 
 def _is_caps(text: str) -> bool:
