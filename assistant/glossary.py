@@ -5,6 +5,9 @@ nothing; the dense model bridges languages only loosely for terms of art ("surpl
 "số dư", not a literal translation). Appending the glossary's Vietnamese terms to the keyword query
 gives BM25 the exact wording the documents use. Entries are hand-reviewed, and every Vietnamese
 variant is checked to occur in the collection (tests/test_glossary.py).
+
+The one language detector (``detect_language``) lives here too: the glossary's English function
+words are half of it, and both the answer language and the support check's judge depend on it.
 """
 
 from __future__ import annotations
@@ -108,15 +111,28 @@ def load_glossary(path: Path | None = None) -> Glossary:
     return Glossary(entries)
 
 
-def detect_language(text: str) -> Literal["vi", "en"]:
-    """Which language to answer in: words with Vietnamese letters against English function words.
+def detect_language(text: str, min_share: float | None = None) -> Literal["vi", "en"]:
+    """Which language ``text`` is in: the one detector, for questions and for claims.
 
-    Mixed queries ("what does Điều lệ say") count both; a tie with any Vietnamese goes to "vi".
-    Unaccented Vietnamese ("huong dan 26") reads as "en"; the retrieval side does not depend on it.
+    Without ``min_share`` (a question: which language to answer in), words with Vietnamese letters
+    count against English function words. Mixed queries ("what does Điều lệ say") count both; a tie
+    with any Vietnamese goes to "vi". Unaccented Vietnamese ("huong dan 26") reads as "en"; the
+    retrieval side does not depend on it.
+
+    With ``min_share`` (a claim: can its words be matched with a Vietnamese passage's), "vi" when
+    at least that share of the words with letters carry a non-ASCII letter. An English sentence
+    quoting "đảng phí" stays English. Any non-ASCII letter counts, not only Vietnamese ones, so a
+    claim in another script stays with the strict word-matching judge rather than the looser
+    cross-lingual one (``assistant.support``).
     """
-    words = unicodedata.normalize("NFC", text).casefold().split()
-    vietnamese = sum(1 for w in words if _VIETNAMESE_LETTERS.search(w))
-    english = sum(1 for w in words if w.strip("?.,!:;\"'()") in _ENGLISH_FUNCTION_WORDS)
+    words = unicodedata.normalize("NFC", text).split()
+    if min_share is not None:
+        lettered = [w for w in words if any(ch.isalpha() for ch in w)]
+        marked = sum(1 for w in lettered if any(ord(ch) > 127 and ch.isalpha() for ch in w))
+        return "vi" if lettered and marked / len(lettered) >= min_share else "en"
+    folded = [w.casefold() for w in words]
+    vietnamese = sum(1 for w in folded if _VIETNAMESE_LETTERS.search(w))
+    english = sum(1 for w in folded if w.strip("?.,!:;\"'()") in _ENGLISH_FUNCTION_WORDS)
     if vietnamese and vietnamese >= english:
         return "vi"
     return "en" if any(ch.isalpha() for ch in text) else "vi"

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.glossary import detect_language
 from ingest.sentences import sentence_spans, split_sentences
 from ingest.vitokens import normalize, segment
 
@@ -52,6 +53,7 @@ LEXICAL_STRONG = 0.55  # Vietnamese claim: this lexical score alone is enough
 LEXICAL_WEAK = 0.45  # below this the claim is unsupported whatever the cosine
 COSINE_WEAK = 0.85  # decides the band between LEXICAL_WEAK and LEXICAL_STRONG
 COSINE_CROSS_LINGUAL = 0.65  # a non-Vietnamese claim
+VIETNAMESE_SHARE = 0.3  # a claim is Vietnamese (judged lexically) from this share of its words
 # EmbeddingGemma's own prompt for symmetric sentence similarity; retrieval prompts are asymmetric.
 SIMILARITY_PROMPT = "task: sentence similarity | query: "
 _CACHE_SIZE = 4096
@@ -186,11 +188,7 @@ def looks_vietnamese(text: str) -> bool:
     An English answer quoting "đảng phí" is still English: its lexical overlap with a Vietnamese
     passage is meaningless, so it must be judged cross-lingually.
     """
-    words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
-    if not words:
-        return False
-    marked = sum(1 for w in words if any(ord(ch) > 127 and ch.isalpha() for ch in w))
-    return marked / len(words) >= 0.3
+    return detect_language(text, min_share=VIETNAMESE_SHARE) == "vi"
 
 
 @dataclass(frozen=True)
