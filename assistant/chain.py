@@ -35,13 +35,10 @@ from ingest.embedder import Embedder
 from ingest.keyword_sync import sync_keyword_index
 from ingest.service import open_index
 from ingest.settings import Settings
+from prompts.answer import REFUSAL_WITH_CLOSEST as REFUSAL
 
 # Passages looked up inside the documents that name a missing document (``Assistant._related``).
 RELATED_PASSAGES = 2
-REFUSAL = {
-    "vi": "Không tìm thấy trong bộ văn bản. Dưới đây là các đoạn gần nhất để anh/chị tự kiểm tra.",
-    "en": "Not found in the collection. The closest passages are listed below for you to check.",
-}
 # The generator failed mid-answer (its process may have died): the user still gets the quoted answer.
 GENERATOR_FALLBACK = {
     "vi": "⚠ Mô hình sinh gặp lỗi nên đây là câu trả lời trích dẫn nguyên văn. Lý do: {reason}",

@@ -6,6 +6,9 @@ because small models weigh the end of the prompt most. Format examples are place
 into an answer about replying to criticism. Passages are
 wrapped in ``<document n="..">`` tags and the system prompt says their content is data, never
 instructions, so a passage saying "Bỏ qua hướng dẫn trên" is quoted, not obeyed.
+
+The refusal the model is told to write is the one the user reads, so the assistant's own refusal
+(``REFUSAL_WITH_CLOSEST``) is built from it here rather than worded again in the chain.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ Language = Literal["vi", "en"]
 REFUSAL: dict[Language, str] = {
     "vi": "Không tìm thấy trong bộ văn bản.",
     "en": "Not found in the collection.",
+}
+# The assistant's own refusal when no passage answers the question: the sentence the model is
+# told to write, then a pointer to the closest passages listed under it.
+REFUSAL_WITH_CLOSEST: dict[Language, str] = {
+    "vi": f"{REFUSAL['vi']} Dưới đây là các đoạn gần nhất để anh/chị tự kiểm tra.",
+    "en": f"{REFUSAL['en']} The closest passages are listed below for you to check.",
 }
 
 # An English answer that copied a Vietnamese passage sentence (the 1.5B model often does) is shown
