@@ -190,7 +190,7 @@ class Assistant:
             searched.extend(passages)
             return passages
 
-        verdict = decide(item, search, self.keyword.idf)
+        verdict = decide(item, search, self.keyword.idf, self.glossary.expand)
         answer = exam_answer(item, verdict, language)
         result = AnswerResult(
             question=state.question,

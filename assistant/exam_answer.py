@@ -48,6 +48,7 @@ _META_NONE = re.compile(r"^(?:không có|none of the above)", re.IGNORECASE)
 _META_PAIR = re.compile(r"^([A-E]) và ([A-E])\b", re.IGNORECASE)
 
 Search = Callable[[str], Sequence[Passage]]
+Expand = Callable[[str], Sequence[str]]
 
 
 @dataclass
@@ -73,14 +74,27 @@ class ExamVerdict:
         return self.choice is None
 
 
-def decide(item: ExamItem, search: Search, idf: IdfLookup) -> ExamVerdict:
-    """Choose an option or a verdict by the evidence ``search`` finds, or decline."""
+def decide(item: ExamItem, search: Search, idf: IdfLookup, expand: Expand | None = None) -> ExamVerdict:
+    """Choose an option or a verdict by the evidence ``search`` finds, or decline.
+
+    ``expand`` gives the collection's Vietnamese terms for an English text (``Glossary.expand``):
+    an English item is searched as asked, and weighed against the evidence in those terms.
+    """
     queries = [" ".join((item.stem, *item.options))]
     queries += [f"{item.stem} {option}" for option in item.options if not is_meta_option(option)]
     evidence = _sentences(passage for query in queries for passage in search(query)[:PASSAGES_PER_QUERY])
+    if expand is not None:
+        item = ExamItem(_with_terms(item.stem, expand), tuple(_with_terms(o, expand) for o in item.options))
     if item.kind == "true_false":
         return _judge(item.stem, evidence, idf)
     return _choose(item, evidence, idf)
+
+
+def _with_terms(text: str, expand: Expand) -> str:
+    """An English text as the collection would word it: its glossary terms and its numbers (its
+    English words match nothing in Vietnamese evidence, and as unseen words would weigh the most)."""
+    terms = expand(text)
+    return " ".join([*terms, *_NUMBER.findall(text)]) if terms else text
 
 
 def _sentences(passages: Iterable[Passage]) -> list[Evidence]:

@@ -20,7 +20,7 @@ from typing import Any
 from assistant.chain import Assistant
 from assistant.evidence import IdfLookup
 from assistant.exam import ExamItem, exam_item, parse_exam_item
-from assistant.exam_answer import Search, decide
+from assistant.exam_answer import Expand, Search, decide
 from eval.records import load_questions, write_report
 from ingest.settings import Settings
 
@@ -33,9 +33,11 @@ def item_of(question: Mapping[str, Any]) -> ExamItem:
     return exam_item(question["question"], question.get("options") or [])
 
 
-def exam_row(question: Mapping[str, Any], search: Search, idf: IdfLookup) -> dict[str, Any]:
+def exam_row(
+    question: Mapping[str, Any], search: Search, idf: IdfLookup, expand: Expand | None = None
+) -> dict[str, Any]:
     """Decide one item by the evidence ``search`` finds: the ``results.jsonl`` row, with the key."""
-    verdict = decide(item_of(question), search, idf)
+    verdict = decide(item_of(question), search, idf, expand)
     piece = verdict.evidence
     return {
         "id": question["id"],
@@ -53,7 +55,7 @@ def exam_row(question: Mapping[str, Any], search: Search, idf: IdfLookup) -> dic
 
 def answer_items(questions: Sequence[Mapping[str, Any]], assistant: Assistant) -> list[dict[str, Any]]:
     """Every item decided over the assistant's index, retrieving as for a user's question."""
-    return [exam_row(q, assistant.retrieve, assistant.keyword.idf) for q in questions]
+    return [exam_row(q, assistant.retrieve, assistant.keyword.idf, assistant.glossary.expand) for q in questions]
 
 
 def rate(rows: Sequence[Mapping[str, Any]]) -> str:
