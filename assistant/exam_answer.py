@@ -24,8 +24,8 @@ from assistant.types import AnswerPart, Citation, Passage
 from ingest.vitokens import segment
 
 # Tuned on eval/questions/exam.jsonl by eval/exam.py; see eval/reports/exam/.
-SUPPORT_BAR = 0.5  # an option's support below this is "not stated by the collection"
-MARGIN = 0.05  # the best option must lead the next by this much, or the evidence does not decide
+SUPPORT_BAR = 0.4  # an option's support below this is "not stated by the collection"
+MARGIN = 0.02  # the best option must lead the next by this much, or the evidence does not decide
 ABOUT_BAR = 0.45  # a true/false statement with no sentence holding this share of it is declined
 TRUE_BAR = 0.6  # ... and true only when one sentence holds this share of it, with the same numbers and negation
 PASSAGES_PER_QUERY = 5
