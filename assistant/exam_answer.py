@@ -31,6 +31,7 @@ TRUE_BAR = 0.6  # ... and true only when one sentence holds this share of it, wi
 PASSAGES_PER_QUERY = 5
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+_BLANK = re.compile(r"…{2,}|\.{4,}|_{3,}")
 _YEAR_IN_PARENTHESES = re.compile(r"\((?:năm\s+)?\d{4}\)")
 # Spelt numbers count as numbers where they are amounts or ranks: "sáu tháng", "năm thứ hai".
 # ("năm" alone is also "year", so it is read as five only before a unit.)
@@ -140,8 +141,11 @@ def _choose(item: ExamItem, evidence: Sequence[Evidence], idf: IdfLookup) -> Exa
     shared = frozenset.intersection(*(frozenset(segment(text)) for text in plain.values())) if plain else frozenset()
     support: dict[str, float] = {}
     best_evidence: dict[str, Evidence] = {}
+    # A blank to fill ("Lý lịch phải được …… thẩm tra") places the option in the stem's sentence, so
+    # an option may name what the stem also names elsewhere ("chi bộ"): its words all count.
+    said = frozenset() if _BLANK.search(item.stem) else frozenset(stem)
     for letter, text in plain.items():
-        own = _weights(text, idf, shared | frozenset(stem))
+        own = _weights(text, idf, shared | said)
         numbers = numbers_of(text)
         for piece in evidence:
             if numbers and not numbers <= piece.numbers:
