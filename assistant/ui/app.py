@@ -94,10 +94,23 @@ class Callbacks:
         years: list[int] | None,
         language: str,
     ) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer into the chat; the citation panel and export follow the final result."""
+        """Stream one answer into the chat; the citation panel and export follow the final result.
+
+        Outputs that do not change are sent again as they are, never as ``gr.skip()``: Gradio turns
+        every update (a skip included) into a new component with a new id, and stores the next
+        value that output gets under that id in the session, so each answer left one more copy of
+        the citation panel in server memory for as long as the session lived (issue 11; see
+        bench/results/load.md). Resending is cheap: after an answer's first message Gradio
+        streams only what changed.
+        """
+        panel, export = (
+            render.citation_panel(conversation.panels, language),
+            render.export_link(conversation.token, language),
+        )
         question = unicodedata.normalize("NFC", question or "").strip()
         if not question:
-            yield gr.skip(), gr.skip(), gr.skip(), conversation, gr.skip()
+            chat = render.chat_messages(conversation.results, language, conversation.first_turn)
+            yield chat, panel, "", conversation, export
             return
         try:  # before anything is shown, so a refused question leaves the chat as it was
             question = check_question(question, self.settings.retrieval.max_question_chars)
@@ -107,18 +120,18 @@ class Callbacks:
         done = render.chat_messages(conversation.results, language)
         asked = {"role": "user", "content": render.escape_markdown(question)}
         pending = {"role": "assistant", "content": render.streaming_markdown("", language)}
-        yield [*done, asked, pending], gr.skip(), "", conversation, gr.skip()
+        yield [*done, asked, pending], panel, "", conversation, export
         text = ""
         for event in self.assistant.stream(question, conversation.questions(), mode, filters):
             if event.result is None:
                 text += event.delta
                 pending = {"role": "assistant", "content": render.streaming_markdown(text, language)}
-                yield [*done, asked, pending], gr.skip(), "", conversation, gr.skip()
+                yield [*done, asked, pending], panel, "", conversation, export
                 continue
-            panel = render.turn_panel(
+            turn = render.turn_panel(
                 event.result, conversation.next_turn(), self.assistant.index.document_text, language
             )
-            conversation.add(event.result, panel, self.settings.ui.max_turns)
+            conversation.add(event.result, turn, self.settings.ui.max_turns)
             conversation.token = conversation.token or uuid.uuid4().hex
             self.remember(conversation.token, event.result)
             yield (
