@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import ingest  # noqa: F401  - offline mode before any model library loads
+from assistant.chain import Assistant
 from assistant.support import SupportChecker, checker_for
 from ingest.embedder import Embedder
 from ingest.settings import Settings
@@ -120,3 +121,9 @@ def subset_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
     report = ingest_collection(settings, embedder=embedder)
     assert not report.failures, report.failures
     yield settings
+
+
+@pytest.fixture(scope="module")
+def assistant(subset_settings: Settings, embedder: Embedder) -> Assistant:
+    """The real chain over the subset index, one per test module (modules may change its state)."""
+    return Assistant(subset_settings, embedder)

@@ -21,11 +21,6 @@ from ingest.settings import Settings
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 
 
-@pytest.fixture(scope="module")
-def assistant(subset_settings: Settings, embedder: Embedder) -> Assistant:
-    return Assistant(subset_settings, embedder)
-
-
 def test_age_question_cites_point_1_1_1_of_qd_294(assistant: Assistant) -> None:
     result = assistant.ask("Người vào Đảng phải bao nhiêu tuổi?")
     assert not result.refused

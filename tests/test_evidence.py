@@ -22,16 +22,9 @@ from assistant.evidence import (
 )
 from assistant.types import Passage
 from eval.report import claims_only
-from ingest.embedder import Embedder
-from ingest.settings import Settings
 from tests.test_generative import passage
 
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
-
-
-@pytest.fixture(scope="module")
-def assistant(subset_settings: Settings, embedder: Embedder) -> Assistant:
-    return Assistant(subset_settings, embedder)
 
 
 def _quoted(result) -> list[str]:

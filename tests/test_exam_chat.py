@@ -11,10 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from assistant.chain import Assistant
-from ingest.embedder import Embedder
 from ingest.settings import Settings
 
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
@@ -26,11 +23,6 @@ AGES = (
     "Đủ 16 tuổi đến đủ 60 tuổi",
     "Đủ 20 tuổi đến đủ 60 tuổi",
 )
-
-
-@pytest.fixture(scope="module")
-def assistant(subset_settings: Settings, embedder: Embedder) -> Assistant:
-    return Assistant(subset_settings, embedder)
 
 
 def test_a_pasted_item_gets_its_option_and_the_sentence_that_settles_it(assistant: Assistant) -> None:
