@@ -2,8 +2,9 @@
 
 Both formats are rendered from one list of blocks (heading, paragraph, bullet, option, numbered
 item), so the Markdown preview in the UI and the .docx a trainer downloads can never disagree on
-content or citation numbers. The answer key sits in its own section at the very end, so the quiz
-pages can be printed for learners without it.
+content or citation numbers; the Markdown is written by ``assistant.markdown``, as the eval report
+is. The answer key sits in its own section at the very end, so the quiz pages can be printed for
+learners without it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 from docx import Document
 from docx.shared import Pt
 
+from assistant import markdown
 from assistant.course import OPTIONS, Course, KeyPoint, OutlineSection
 from assistant.display import escape_markdown, format_date
 from assistant.types import Citation
@@ -42,7 +44,6 @@ _MODE = {
     "generative": "Chế độ: diễn đạt lại, đã kiểm tra căn cứ / Mode: rewritten, support-checked",
 }
 _QUESTION = "Chọn phương án đúng điền vào chỗ trống"
-_MAX_MARKDOWN_LEVEL = 6
 _MAX_DOCX_LEVEL = 9
 
 
@@ -71,7 +72,8 @@ def write_course(course: Course, path: Path | str) -> Path:
 
 
 def course_markdown(course: Course) -> str:
-    text = "\n".join(_markdown_line(block) for block in course_blocks(course))
+    text = markdown.to_markdown([_markdown_block(block) for block in course_blocks(course)])
+    # A topic or quoted text may hold blank lines of its own; the lesson never shows more than one.
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
@@ -92,17 +94,16 @@ def write_docx(course: Course, path: Path) -> None:
     document.save(str(path))
 
 
-def _markdown_line(block: Block) -> str:
+def _markdown_block(block: Block) -> markdown.Block:
+    """The block for the shared Markdown writer, its text escaped and its label and citation marked."""
     text = escape_markdown(block.text, block_start=block.kind != "heading") + (f" [{block.cite}]" if block.cite else "")
     if block.kind == "heading":
-        return f"\n{'#' * min(block.level, _MAX_MARKDOWN_LEVEL)} {text}\n"
+        return markdown.Heading(block.level, text)
     if block.kind == "numbered":
-        return f"{block.label} {text}"
+        return markdown.Item(text, marker=block.label)
     if block.label:
         text = f"**{escape_markdown(block.label)}** {text}"
-    if block.kind in ("bullet", "option"):
-        return f"- {text}"
-    return f"\n{text}\n"
+    return markdown.Item(text) if block.kind in ("bullet", "option") else markdown.Paragraph(text)
 
 
 # --- the shared structure -------------------------------------------------------------------------

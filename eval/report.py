@@ -1,16 +1,16 @@
 """The eval report: metric tables per category, plots, failures, and pipelines side by side.
 
 The report is built once as a list of blocks (heading, paragraph, table, image) and rendered to
-Markdown (committed, readable on the forge) and to HTML (opened locally), so the two can never
-disagree. All numbers come from ``eval.metrics.aggregate`` over the saved records: the report adds
-presentation, never a second definition of a metric.
+Markdown (committed, readable on the forge; written by ``assistant.markdown``, as the course export
+is) and to HTML (opened locally), so the two can never disagree. All numbers come from
+``eval.metrics.aggregate`` over the saved records: the report adds presentation, never a second
+definition of a metric.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ matplotlib.use("Agg")  # files only; never a display
 import matplotlib.pyplot as plt
 
 from assistant.extractive import INTRO
+from assistant.markdown import Cell, Heading, Image, Paragraph, Table, to_markdown
 from eval.metrics import SupportFn, aggregate, gold_hit_rank
 from ingest.sentences import split_sentences
 
@@ -63,33 +64,7 @@ READING = (
     "so its hit@5 and hit@10 equal its hit@4."
 )
 
-Cell = str | list[str]
-
-
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: str
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: list[str]
-    rows: list[list[Cell]]
-
-
-@dataclass(frozen=True)
-class Image:
-    file: str  # relative to the report
-    alt: str
-
-
-Block = Heading | Paragraph | Table | Image
+Block = Heading | Paragraph | Table | Image  # the report writes no lists
 
 
 # --- metrics ------------------------------------------------------------------------------------
@@ -319,27 +294,6 @@ def build_blocks(
         if len(failures) > MAX_FAILURE_ROWS:
             blocks.append(Paragraph(f"… and {len(failures) - MAX_FAILURE_ROWS} more (see the results file)."))
     return blocks
-
-
-def _md_cell(cell: Cell) -> str:
-    lines = cell if isinstance(cell, list) else [cell]
-    return "<br>".join(" ".join(line.split()).replace("|", "\\|") for line in lines)
-
-
-def to_markdown(blocks: Sequence[Block]) -> str:
-    out: list[str] = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            out.append(f"{'#' * block.level} {block.text}")
-        elif isinstance(block, Paragraph):
-            out.append(block.text)
-        elif isinstance(block, Table):
-            lines = ["| " + " | ".join(block.headers) + " |", "|" + "---|" * len(block.headers)]
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
-            out.append("\n".join(lines))
-        else:
-            out.append(f"![{block.alt}]({block.file})")
-    return "\n\n".join(out) + "\n"
 
 
 def _html_cell(cell: Cell) -> str:
