@@ -11,8 +11,11 @@ long and follow-ups carry history) and ask the dev questions in turn, extractive
 run the machine into the ground.
 
 Reported: answers, errors, p50/p95 of the time from submit to the final answer, the server's
-RSS after warm-up and at the end (sampled every 15 s in between), growth per answer, and the
-files left in the server's temporary folder. A row is appended to ``bench/results/load.md``.
+RSS after warm-up and at the end (sampled every 15 s in between, with the answers so far), growth
+per answer over the whole run and over its second half (after warm-up, the figure that says
+whether memory is bounded), the load average when the users start and stop (the bench and the
+server count in it), and the files left in the server's temporary folder. A row is appended to
+``bench/results/load.md`` (or ``--results``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,20 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def second_half_growth_kb(samples: list[tuple[float, int, float]]) -> float:
+    """RSS growth per answer from the sample nearest the run's midpoint to the last one (KB).
+
+    ``samples`` are (seconds, answers so far, RSS MB). The first half holds the warm-up (caches
+    filling, every session's chat getting long); a bounded server shows ~0 here.
+    """
+    if len(samples) < 3:
+        return float("nan")
+    end = samples[-1]
+    middle = min(samples[:-1], key=lambda s: abs(s[0] - end[0] / 2))
+    answers = end[1] - middle[1]
+    return (end[2] - middle[2]) * 1024 / answers if answers > 0 else float("nan")
 
 
 def count_files(root: Path) -> tuple[int, int]:
@@ -134,6 +151,7 @@ def main() -> None:
     parser.add_argument("--collection", help="collection the index was built from (default: the settings')")
     parser.add_argument("--questions", default=str(ROOT / "eval" / "questions" / "dev.jsonl"))
     parser.add_argument("--note", default="", help="what was served, for the results row")
+    parser.add_argument("--results", default=str(RESULTS), help="Markdown file the row is appended to")
     args = parser.parse_args()
     if not 1 <= args.users <= MAX_USERS or not 1 <= args.seconds <= MAX_SECONDS:
         parser.error(f"--users must be 1..{MAX_USERS} and --seconds 1..{MAX_SECONDS}")
@@ -152,18 +170,21 @@ def main() -> None:
         rss_before = rss_mb(server.pid)
         files_before = count_files(temp)
         load = Load()
-        stop_at = time.monotonic() + args.seconds
+        load_start = os.getloadavg()[0]
+        started = time.monotonic()
+        stop_at = started + args.seconds
         users = [
             threading.Thread(target=load.user, args=(url, questions, i * 7, stop_at), daemon=True)
             for i in range(args.users)
         ]
         for thread in users:
             thread.start()
-        samples = [rss_before]
+        samples = [(0.0, 0, rss_before)]  # (seconds, answers so far, RSS MB)
         while any(thread.is_alive() for thread in users):
             time.sleep(15)
-            samples.append(rss_mb(server.pid))
-            print(f"{len(load.timings_ms)} answers, {len(load.errors)} errors, RSS {samples[-1]:.0f} MB", flush=True)
+            samples.append((time.monotonic() - started, len(load.timings_ms), rss_mb(server.pid)))
+            print(f"{samples[-1][1]} answers, {len(load.errors)} errors, RSS {samples[-1][2]:.0f} MB", flush=True)
+        load_end = os.getloadavg()[0]
         rss_after = rss_mb(server.pid)
         files_after = count_files(temp)
     finally:
@@ -174,30 +195,36 @@ def main() -> None:
     p50 = percentile(load.timings_ms, 50) if answers else float("nan")
     p95 = percentile(load.timings_ms, 95) if answers else float("nan")
     growth_kb = (rss_after - rss_before) * 1024 / answers if answers else float("nan")
+    late_kb = second_half_growth_kb(samples)
     line = (
         f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {args.users} | {args.seconds} | {answers} | {len(load.errors)} | "
-        f"{p50:.0f} | {p95:.0f} | {rss_before:.0f} | {max([*samples, rss_after]):.0f} | {rss_after:.0f} | "
-        f"{growth_kb:.1f} | {files_before[0]}/{files_before[1]} → {files_after[0]}/{files_after[1]} "
+        f"{p50:.0f} | {p95:.0f} | {rss_before:.0f} | {max([s[2] for s in samples] + [rss_after]):.0f} | "
+        f"{rss_after:.0f} | {growth_kb:.1f} | {late_kb:.1f} | {load_start:.1f} → {load_end:.1f} | "
+        f"{files_before[0]}/{files_before[1]} → {files_after[0]}/{files_after[1]} "
         f"(exit: {files_at_exit[0]}/{files_at_exit[1]}) | {args.note} |"
     )
+    trace = " ".join(f"{rss:.0f}/{n}" for _, n, rss in samples)
     print(line)
-    print("RSS samples (MB, every 15 s):", " ".join(f"{s:.0f}" for s in samples))
+    print("RSS MB / answers so far, every 15 s:", trace)
     for error in load.errors[:5]:
         print("error:", error)
-    if not RESULTS.exists():
-        RESULTS.write_text(
+    results = Path(args.results)
+    if not results.exists():
+        results.write_text(
             "# Load: simulated users against the UI server\n\nWritten by `python -m bench.load`; extractive mode, "
             "server on 127.0.0.1, one `gradio_client` session per user asking the dev questions in turn.\n"
             "Latency is submit to final answer (queueing included). RSS is the server process's after a "
-            "warm-up answer (before), its peak, and at the end. Temp files: files/folders in the server's "
-            "private temporary folder after warm-up → at the end (exit: left in Gradio's cache after shutdown).\n\n"
+            "warm-up answer (before), its peak, and at the end; growth per answer over the run and over its "
+            "second half. Load: 1-minute load average when the users start → stop (bench and server "
+            "included). Temp files: files/folders in the server's private temporary folder after warm-up → "
+            "at the end (exit: left in Gradio's cache after shutdown).\n\n"
             "| date (UTC) | users | seconds | answers | errors | p50 ms | p95 ms | RSS before MB | RSS peak MB | "
-            "RSS after MB | growth KB/answer | temp files/folders | served |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            "RSS after MB | growth KB/answer | 2nd half KB/answer | load | temp files/folders | served |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
             encoding="utf-8",
         )
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(line + f" <!-- {machine_line}; RSS MB every 15 s: {' '.join(f'{s:.0f}' for s in samples)} -->\n")
+    with results.open("a", encoding="utf-8") as handle:
+        handle.write(line + f" <!-- {machine_line}; RSS MB/answers every 15 s: {trace} -->\n")
     shutil.rmtree(temp, ignore_errors=True)
 
 
