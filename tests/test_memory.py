@@ -7,12 +7,17 @@ that fresh id, beside the old entries. The chat yielded ``gr.skip()`` for the ci
 the export link while an answer was pending, so every answer left one more copy of the whole
 citation panel in the session. These tests hold a long conversation in one session through the
 real HTTP API and check that the session keeps one entry per component of the page.
+
+With that fixed, what was left was glibc keeping freed pages in its arenas; the server trims them
+once a minute (``assistant.ui.server``), tested here with the real ``malloc_trim`` where there is one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import platform
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,8 +27,9 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from assistant.chain import Assistant
+from assistant.ui import server
 from assistant.ui.app import Callbacks, Conversation
-from assistant.ui.server import create_server
+from assistant.ui.server import TRIM_EVERY_S, create_server, malloc_trimmer, trim_memory_every
 from ingest.embedder import Embedder
 from ingest.settings import Settings, UISettings
 
@@ -91,3 +97,41 @@ def test_the_chat_never_sends_updates(assistant: Assistant, subset_settings: Set
     assert len(steps) >= 3
     assert not [value for step in steps for value in step if is_prop_update(value)]
     assert steps[-1][1] == steps[-2][1] and steps[-1][4] == steps[-2][4]  # panel and export as they were
+
+
+def test_serving_trims_the_heap_periodically(
+    assistant: Assistant, subset_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[tuple[float, Callable[[], object] | None]] = []
+    monkeypatch.setattr(server, "Assistant", lambda settings: assistant)
+    monkeypatch.setattr(server.uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(server, "trim_memory_every", lambda seconds, trim: started.append((seconds, trim)))
+    server.serve(subset_settings)
+    assert [seconds for seconds, _ in started] == [TRIM_EVERY_S]
+    assert (started[0][1] is None) == (malloc_trimmer() is None)
+
+
+def test_the_trim_runs_again_and_again_until_stopped() -> None:
+    calls = threading.Semaphore(0)
+    stop = trim_memory_every(0.01, calls.release)
+    assert stop is not None
+    try:
+        assert calls.acquire(timeout=60) and calls.acquire(timeout=60)
+    finally:
+        stop.set()
+
+
+def test_nothing_runs_without_a_trim_or_a_period() -> None:
+    called: list[int] = []
+    assert trim_memory_every(0, lambda: called.append(1)) is None
+    assert trim_memory_every(60, None) is None
+    assert called == []
+
+
+def test_malloc_trim_is_the_c_librarys_where_it_has_one() -> None:
+    trim = malloc_trimmer()
+    if platform.libc_ver()[0] != "glibc":
+        assert trim is None  # macOS, Windows, musl: the server serves without trimming
+        return
+    assert trim is not None
+    assert trim() in (0, 1)  # glibc: 1 if memory was released, 0 if there was none to release
