@@ -55,17 +55,21 @@ def rss_mb(pid: int) -> float:
 
 
 def second_half_growth_kb(samples: list[tuple[float, int, float]]) -> float:
-    """RSS growth per answer from the sample nearest the run's midpoint to the last one (KB).
+    """RSS growth per answer over the run's second half (KB): the least-squares slope of RSS
+    against answers so far, over the samples taken after the midpoint.
 
     ``samples`` are (seconds, answers so far, RSS MB). The first half holds the warm-up (caches
-    filling, every session's chat getting long); a bounded server shows ~0 here.
+    filling, every session's chat getting long); a bounded server shows ~0 here. A fit rather
+    than last minus middle, because the server's periodic heap trim makes RSS a sawtooth.
     """
-    if len(samples) < 3:
+    late = [(n, rss) for t, n, rss in samples if t >= samples[-1][0] / 2]
+    if len(late) < 3 or late[-1][0] == late[0][0]:
         return float("nan")
-    end = samples[-1]
-    middle = min(samples[:-1], key=lambda s: abs(s[0] - end[0] / 2))
-    answers = end[1] - middle[1]
-    return (end[2] - middle[2]) * 1024 / answers if answers > 0 else float("nan")
+    mean_n = sum(n for n, _ in late) / len(late)
+    mean_rss = sum(rss for _, rss in late) / len(late)
+    covariance = sum((n - mean_n) * (rss - mean_rss) for n, rss in late)
+    variance = sum((n - mean_n) ** 2 for n, _ in late)
+    return covariance / variance * 1024
 
 
 def count_files(root: Path) -> tuple[int, int]:
