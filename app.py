@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ingest  # noqa: F401  - switches every library to offline mode before anything else loads
-from ingest.settings import get_settings
+from settings import get_settings
 
 
 def cmd_setup(args: argparse.Namespace) -> int:

@@ -34,8 +34,8 @@ from assistant.types import AnswerResult, Filters, Mode, Passage
 from ingest.embedder import Embedder
 from ingest.keyword_sync import sync_keyword_index
 from ingest.service import open_index
-from ingest.settings import Settings
 from prompts.answer import REFUSAL_WITH_CLOSEST as REFUSAL
+from settings import Settings
 
 # Passages looked up inside the documents that name a missing document (``Assistant._related``).
 RELATED_PASSAGES = 2

@@ -34,8 +34,8 @@ from assistant.support import (
 )
 from assistant.types import Citation, Passage
 from ingest.embedder import Embedder
-from ingest.settings import Settings
 from prompts.answer import QUOTE_LEAD, REFUSAL, Language, answer_messages, document_block
+from settings import Settings
 
 # Tokens kept free for the chat template and the rules repeated after the question.
 _PROMPT_MARGIN_TOKENS = 48

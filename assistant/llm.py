@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ingest.modelstore import GENERATOR, ModelSetupError, require_verified
-from ingest.settings import Settings
+from settings import Settings
 
 # Bytes of UTF-8 per Qwen token, measured on QĐ 294 text (4.5 for Vietnamese, ~5.8 for English);
 # a server gives us no tokenizer, so we under-estimate the ratio and never overflow its context.

@@ -39,8 +39,8 @@ from pathlib import Path
 
 from assistant.llm import GeneratorError, OpenAICompatibleGenerator
 from ingest.modelstore import ModelSetupError
-from ingest.settings import GeneratorSettings, Settings
 from prompts.answer import answer_messages
+from settings import GeneratorSettings, Settings
 
 LOOPBACK = "127.0.0.1"
 _MODEL_ALIAS = "local"

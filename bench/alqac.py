@@ -30,7 +30,7 @@ import ingest  # noqa: F401  - offline mode before any model library loads
 from eval.alqac import ALQAC_2022_TITLES, convert, quote_level
 from eval.metrics import aggregate
 from eval.records import load_questions, read_results
-from ingest.settings import get_settings
+from settings import get_settings
 
 RUN_PIPELINES = ("ours", "dense", "bm25")
 SUMMARY = "summary.md"

@@ -21,7 +21,7 @@ from assistant.chain import Assistant
 from bench import machine
 from eval.metrics import percentile
 from eval.records import load_questions
-from ingest.settings import Settings
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "ask.md"

@@ -41,8 +41,8 @@ from bench import machine
 from ingest.embedder import Embedder
 from ingest.keyword_sync import sync_keyword_index
 from ingest.service import open_index
-from ingest.settings import Settings
 from prompts.answer import Language
+from settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.md"
 SOURCE = "official/qd-294-2025-thi-hanh-dieu-le.pdf"

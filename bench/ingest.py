@@ -25,7 +25,7 @@ from ingest.loaders import load_document
 from ingest.metadata import read_manifest
 from ingest.pipeline import collection_files
 from ingest.service import ingest_collection
-from ingest.settings import Settings
+from settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest.md"
 

@@ -24,7 +24,7 @@ from assistant.chain import Assistant
 from assistant.types import Filters
 from eval.metrics import normalize
 from eval.records import load_questions, write_report
-from ingest.settings import Settings
+from settings import Settings
 
 BARS = [round(0.05 * i, 2) for i in range(0, 13)]
 

@@ -22,7 +22,7 @@ from assistant.evidence import IdfLookup
 from assistant.exam import ExamItem, exam_item, parse_exam_item
 from assistant.exam_answer import Expand, Search, decide
 from eval.records import load_questions, write_report
-from ingest.settings import Settings
+from settings import Settings
 
 
 def item_of(question: Mapping[str, Any]) -> ExamItem:

@@ -27,7 +27,7 @@ from assistant.retriever import Candidates, SearchRequest
 from eval.metrics import gold_hit_rank, hit_at_k, mrr_at_k
 from eval.records import load_questions
 from eval.runner import collection_settings
-from ingest.settings import Settings
+from settings import Settings
 
 GRID = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5)
 FOLDS = 5

@@ -39,7 +39,7 @@ from ingest.hashing import sha256_file
 from ingest.loaders import DocumentLoadError, load_document
 from ingest.metadata import read_manifest
 from ingest.pipeline import collection_files
-from ingest.settings import Settings
+from settings import Settings
 
 if TYPE_CHECKING:
     from assistant.chain import _State

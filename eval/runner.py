@@ -23,7 +23,7 @@ from eval.records import load_questions
 from eval.report import write_report
 from ingest.embedder import Embedder
 from ingest.service import ingest_collection
-from ingest.settings import Settings
+from settings import Settings
 
 RESULTS = "results.jsonl"
 

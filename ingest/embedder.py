@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 from sentence_transformers import SentenceTransformer
 
 from ingest.modelstore import EMBEDDING, require_verified
-from ingest.settings import Settings
+from settings import Settings
 
 
 class Embedder(Embeddings):

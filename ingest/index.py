@@ -32,9 +32,9 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from ingest.faults import checkpoint
-from ingest.settings import Settings
 from ingest.types import Chunk, DocumentMeta, year_of
 from ingest.vitokens import TOKENIZER_VERSION, segment_many
+from settings import Settings
 
 CHUNKS = "chunks"
 DOCUMENTS = "documents"

@@ -15,8 +15,8 @@ import hashlib
 
 from ingest.index import ChunkIndex
 from ingest.keyword_index import KeywordIndex
-from ingest.settings import Settings
 from ingest.vitokens import TOKENIZER_VERSION
+from settings import Settings
 
 
 def ids_fingerprint(ids: list[str]) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ingest.hashing import sha256_file
-from ingest.settings import Settings
+from settings import Settings
 
 VERIFIED_MARKER = "partydocs-verified.json"
 

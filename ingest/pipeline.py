@@ -45,9 +45,9 @@ from ingest.keyword_index import remove_stale_temp_dirs
 from ingest.keyword_sync import sync_keyword_index
 from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoadError, load_document, unsupported_reason
 from ingest.metadata import read_manifest
-from ingest.settings import Settings
 from ingest.types import Chunk, DocumentMeta, FileFailure, IngestReport, LoadedDocument
 from ingest.vitokens import segment_many
+from settings import Settings
 
 # Bump when loaders or the chunker change behaviour, so every file is re-chunked once
 # (re-embedding stays limited to chunks whose text actually changed).

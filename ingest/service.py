@@ -9,8 +9,8 @@ from typing import Any
 from ingest.embedder import Embedder
 from ingest.index import ChunkIndex
 from ingest.pipeline import Ingestor
-from ingest.settings import Settings
 from ingest.types import IngestReport
+from settings import Settings
 
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Embedder, ChunkIndex]:

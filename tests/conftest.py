@@ -19,8 +19,8 @@ import ingest  # noqa: F401  - offline mode before any model library loads
 from assistant.chain import Assistant
 from assistant.support import SupportChecker, checker_for
 from ingest.embedder import Embedder
-from ingest.settings import Settings
 from ingest.types import IngestReport
+from settings import Settings
 
 CORPUS = Settings().collection_path
 

@@ -23,7 +23,7 @@ import ingest  # noqa: F401  - offline mode before any model library loads
 from ingest.embedder import Embedder
 from ingest.faults import CRASH_AT, CRASH_TRACE
 from ingest.service import ingest_collection
-from ingest.settings import IngestSettings, Settings
+from settings import IngestSettings, Settings
 
 
 def run_child(plan: dict[str, object], embedder: Embedder, data_dir: Path, env: dict[str, str]) -> int:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from assistant.abbreviations import ABBREVIATIONS, abbreviated, spelt_out
 from assistant.evidence import Focus, select_units
 from ingest.loaders import load_document
-from ingest.settings import Settings
+from settings import Settings
 from tests.test_generative import passage as make_passage
 
 

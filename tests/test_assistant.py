@@ -16,7 +16,7 @@ from assistant.evidence import is_heading
 from assistant.rewrite import needs_context, rewrite_followup
 from assistant.types import Filters
 from ingest.embedder import Embedder
-from ingest.settings import Settings
+from settings import Settings
 
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 

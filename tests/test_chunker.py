@@ -13,8 +13,8 @@ from transformers import AutoTokenizer
 from ingest.chunker import PATH_SEPARATOR, chunk_document, chunk_id
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
 from ingest.metadata import read_manifest
-from ingest.settings import Settings
 from ingest.types import Chunk, LoadedDocument
+from settings import Settings
 
 SETTINGS = Settings()
 CORPUS = SETTINGS.collection_path

@@ -24,8 +24,8 @@ from assistant.llm import generator_status
 from assistant.support import checker_for
 from assistant.ui.course_tab import CourseCallbacks, build_course_tab, file_slug
 from ingest.embedder import Embedder
-from ingest.settings import Settings
 from ingest.vitokens import normalize
+from settings import Settings
 from tests.conftest import SUBSET, copy_of_index
 
 HD06 = "official/hd-06-2025-thi-hanh-dieu-le.pdf"

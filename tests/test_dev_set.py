@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from eval.metrics import normalize
-from ingest.settings import Settings
+from settings import Settings
 
 DEV = Path(__file__).resolve().parent.parent / "eval" / "questions" / "dev.jsonl"
 CATEGORIES = {

@@ -19,7 +19,7 @@ from eval.records import read_results
 from eval.report import fmt
 from eval.runner import collection_settings, run_eval
 from ingest.embedder import Embedder
-from ingest.settings import Settings
+from settings import Settings
 
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 QUESTIONS = [

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from assistant.chain import Assistant
-from ingest.settings import Settings
+from settings import Settings
 
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 REPO = Path(__file__).resolve().parent.parent

@@ -35,8 +35,8 @@ from assistant.local_llm import LocalServerGenerator
 from assistant.support import SupportChecker
 from assistant.types import Passage
 from ingest.embedder import Embedder
-from ingest.settings import GeneratorSettings, Settings
 from prompts.answer import REFUSAL
+from settings import GeneratorSettings, Settings
 from tests.test_support import ADMISSION, DUES  # QĐ 294-QĐ/TW 4.1 and 31.1, verbatim
 
 INJECTED = (

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.glossary import Glossary, detect_language, load_glossary
-from ingest.settings import Settings
 from ingest.vitokens import normalize
+from settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from ingest.embedder import Embedder
 from ingest.index import ChunkIndex, IndexMismatchError
 from ingest.pipeline import Ingestor
 from ingest.service import collection_stats, open_index
-from ingest.settings import Settings
+from settings import Settings
 from tests.conftest import TINY, Ingested
 
 

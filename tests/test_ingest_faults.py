@@ -24,8 +24,8 @@ from ingest.embedder import Embedder
 from ingest.faults import KILLED
 from ingest.keyword_index import KeywordIndex
 from ingest.service import ingest_collection, open_index
-from ingest.settings import IngestSettings, Settings
 from ingest.vitokens import segment
+from settings import IngestSettings, Settings
 from tests.conftest import CORPUS, TINY, Ingested, make_collection
 
 REPO = Path(__file__).resolve().parent.parent

@@ -22,8 +22,8 @@ from ingest.loaders import DocumentLoadError, load_document
 from ingest.metadata import read_manifest
 from ingest.pipeline import IngestLockedError, Ingestor, PruneRefusedError, ingest_lock, scan_collection, source_of
 from ingest.service import collection_stats, open_index
-from ingest.settings import Settings
 from ingest.textclean import MIN_VIETNAMESE_SHARE, vietnamese_share
+from settings import Settings
 from tests.conftest import CORPUS, TINY
 
 QD_294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ingest.keyword_index import KeywordIndex
-from ingest.settings import Settings
 from ingest.vitokens import segment, segment_many
+from settings import Settings
 
 # Passages in the style of the Điều lệ Đảng, one topic each.
 PASSAGES = {

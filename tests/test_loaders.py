@@ -9,8 +9,8 @@ import pytest
 
 from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoadError, load_document
 from ingest.metadata import extract_metadata, read_manifest
-from ingest.settings import Settings
 from ingest.textclean import normalize_unicode
+from settings import Settings
 
 DATA = Path(__file__).parent / "data" / "loaders"
 CORPUS = Settings().collection_path

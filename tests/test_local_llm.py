@@ -25,7 +25,7 @@ from assistant.llm import make_generator
 from assistant.local_llm import LOOPBACK, GeneratorCrashed, LocalServerGenerator, describe_exit, smoke_test
 from ingest.embedder import Embedder
 from ingest.modelstore import ModelSetupError
-from ingest.settings import Settings
+from settings import Settings
 
 pytestmark = pytest.mark.generator
 
@@ -151,7 +151,7 @@ def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
     script = (
         "import ingest, sys, time\n"
         "from assistant.llm import make_generator\n"
-        "from ingest.settings import Settings\n"
+        "from settings import Settings\n"
         "g, _ = make_generator(Settings())\n"
         "g.ensure_running()\n"
         "print(g.pid, flush=True)\n"

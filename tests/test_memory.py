@@ -31,7 +31,7 @@ from assistant.ui import server
 from assistant.ui.app import Callbacks, Conversation
 from assistant.ui.server import TRIM_EVERY_S, create_server, malloc_trimmer, trim_memory_every
 from ingest.embedder import Embedder
-from ingest.settings import Settings, UISettings
+from settings import Settings, UISettings
 
 QUESTIONS = [
     "Thời hạn tổ chức lễ kết nạp đảng viên là bao lâu?",

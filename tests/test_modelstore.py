@@ -18,7 +18,7 @@ from ingest.modelstore import (
     sha256_file,
     verify_files,
 )
-from ingest.settings import Settings
+from settings import Settings
 
 
 def test_setup_produced_verified_models() -> None:

@@ -14,7 +14,7 @@ import pytest
 from ingest.embedder import Embedder
 from ingest.pipeline import Ingestor
 from ingest.service import open_index
-from ingest.settings import Settings
+from settings import Settings
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from assistant.chain import Assistant
 from assistant.questions import QuestionError, check_history, check_question, clean_text
 from assistant.ui.app import Callbacks, Conversation
 from ingest.embedder import Embedder
-from ingest.settings import RetrievalSettings, Settings
+from settings import RetrievalSettings, Settings
 from tests.conftest import TINY, Ingested, copy_of_index
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ingest.settings import (
+from settings import (
     OTHER_ENV,
     README,
     REPO_ROOT,
@@ -156,7 +156,7 @@ def test_every_setting_and_group_has_a_description() -> None:
 def test_the_readme_table_is_the_settings_model() -> None:
     readme = README.read_text(encoding="utf-8")
     table = readme_table(readme)
-    assert table == settings_table(), "run: .venv/bin/python -m ingest.settings --readme"
+    assert table == settings_table(), "run: .venv/bin/python -m settings --readme"
     assert len(table.splitlines()) == len(setting_keys()) + 2  # a header, a rule, a row per setting
     section = readme[readme.index("## Configuration") :]
     assert section.index(table) < section.index("\n## ")  # the table is the Configuration section's own

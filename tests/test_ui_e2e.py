@@ -26,7 +26,7 @@ from starlette.testclient import TestClient
 from assistant.chain import Assistant
 from assistant.ui.server import check_bind, create_server
 from ingest.embedder import Embedder
-from ingest.settings import Settings, UISettings
+from settings import Settings, UISettings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -28,7 +28,7 @@ from assistant.ui.app import Callbacks, Conversation
 from assistant.ui.downloads import DownloadDir
 from assistant.ui.server import create_server
 from ingest.embedder import Embedder
-from ingest.settings import Settings, UISettings
+from settings import Settings, UISettings
 from tests.test_ui_e2e import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, QUESTION, loopback_server, private_index
 
 LOGIN = {"username": "chi-bo", "password": "mật-khẩu"}

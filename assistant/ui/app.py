@@ -35,7 +35,7 @@ from ingest.index import DocumentRecord
 from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoadError, load_document
 from ingest.pipeline import Ingestor
 from ingest.service import collection_stats
-from ingest.settings import Settings
+from settings import Settings
 
 
 @dataclass

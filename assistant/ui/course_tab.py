@@ -20,7 +20,7 @@ from assistant.course_export import course_markdown, write_course
 from assistant.types import Mode
 from assistant.ui.downloads import DownloadDir
 from assistant.ui.render import document_choices
-from ingest.settings import Settings
+from settings import Settings
 
 LABELS = {
     "tab": "Soạn bài giảng / Course builder",

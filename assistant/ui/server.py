@@ -39,7 +39,7 @@ from assistant.ui.app import Callbacks, build_app
 from assistant.ui.labels import ROUTE_ERRORS, t
 from assistant.ui.offline import CSS, HEAD, system_theme
 from assistant.ui.render import document_page, export_markdown
-from ingest.settings import Settings, UISettings
+from settings import Settings, UISettings
 
 TRIM_EVERY_S = 60.0  # a trim of the server's heap costs 30-100 ms (bench/results/load.md)
 

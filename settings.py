@@ -1,4 +1,8 @@
-"""The one typed settings object.
+"""The one typed settings object, owned by the whole app (ingest, retrieval, answers, UI, generator).
+
+It sits beside ``app.py`` rather than inside a stage so that no stage owns another's knobs. It is
+longer than the ~400 lines other modules keep to because it must stay whole: one model per group,
+one described field per tunable, and the unknown-key check that walks them all.
 
 Every tunable lives here so that a deployment is described by one file (``partydocs.toml``, or the
 file named by ``PARTYDOCS_CONFIG``) plus ``PARTYDOCS_*`` environment variables, and tests build a
@@ -8,7 +12,7 @@ names, e.g. ``PARTYDOCS_EMBEDDING__DTYPE=float32``.
 A key that names no setting, in the environment or in the file, is refused when ``Settings`` is
 built (``UnknownSettingsError`` names it and the closest real key): a misspelt threshold would
 otherwise be ignored without a word and the default would run instead. Every field has a
-description; ``python -m ingest.settings --readme`` writes them into the README's configuration table.
+description; ``python -m settings --readme`` writes them into the README's configuration table.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent
 ENV_PREFIX = "PARTYDOCS_"
 # PARTYDOCS_* variables that are not settings, each read by the code named beside it. Any other
 # PARTYDOCS_* name that maps to no setting is refused (tests/test_settings.py keeps this list whole).
@@ -396,7 +400,7 @@ def refuse_unknown_keys(
     lines = ["thiết lập không tồn tại / unknown setting:"]
     lines += [f"  {n} (biến môi trường / environment variable){_hint(n.upper(), valid_env)}" for n in env]
     lines += [f"  {key} ({path}){_hint(key, valid_toml)}" for key in keys]
-    lines.append("  các thiết lập có / valid settings: README.md, Configuration (python -m ingest.settings)")
+    lines.append("  các thiết lập có / valid settings: README.md, Configuration (python -m settings)")
     raise UnknownSettingsError("\n".join(lines))
 
 
@@ -469,11 +473,11 @@ def with_table(readme: str, table: str) -> str:
 
 
 if __name__ == "__main__":
-    # python -m ingest.settings            print the configuration table
-    # python -m ingest.settings --readme   write it into README.md's Configuration section
+    # python -m settings            print the configuration table
+    # python -m settings --readme   write it into README.md's Configuration section
     if sys.argv[1:] == ["--readme"]:
         README.write_text(with_table(README.read_text(encoding="utf-8"), settings_table()), encoding="utf-8")
     elif sys.argv[1:]:
-        sys.exit("usage: python -m ingest.settings [--readme]")
+        sys.exit("usage: python -m settings [--readme]")
     else:
         print(settings_table(), end="")
