@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import ingest  # noqa: F401  - switches every library to offline mode before anything else loads
-from settings import get_settings
+from assistant.logs import SHOWN, configure_logging
+from settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
@@ -26,14 +30,26 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from ingest.service import ingest_collection
-
     settings = get_settings()
     if args.max_file_mb is not None:
         settings = settings.model_copy(
             update={"ingest": settings.ingest.model_copy(update={"max_file_mb": args.max_file_mb})}
         )
-    report = ingest_collection(settings, Path(args.path) if args.path else None, prune=args.prune)
+    paths = [Path(p) for p in args.paths]
+    # No argument, or one that is not a file (a folder, or a path that does not exist, which then
+    # fails as a missing folder), is a folder run; anything else is a list of files.
+    if not paths or (len(paths) == 1 and not paths[0].is_file()):
+        return ingest_folder(settings, paths[0] if paths else None, args.prune)
+    if args.prune:
+        raise ValueError("--prune chỉ dùng khi nạp một thư mục / --prune applies to a folder, not to files")
+    return ingest_files(settings, paths)
+
+
+def ingest_folder(settings: Settings, path: Path | None, prune: bool) -> int:
+    """Sync the index with a folder (the collection by default), as ``make run`` does."""
+    from ingest.service import ingest_collection
+
+    report = ingest_collection(settings, path, prune=prune)
     print(
         f"Tệp / files: {report.files_seen} (không đổi / unchanged {report.files_unchanged}, "
         f"cập nhật / updated {report.files_updated}, xóa / removed {report.files_removed}, "
@@ -51,6 +67,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for failure in report.failures:
         print(f"  LỖI / FAILED {failure.source}: {failure.reason}", file=sys.stderr)
     return 0
+
+
+def ingest_files(settings: Settings, paths: list[Path]) -> int:
+    """Add files as uploads, through the same service (and the same checks) as the UI's upload;
+    exit code 1 when any file was refused."""
+    from ingest.uploads import ingest_uploads
+
+    report = ingest_uploads(settings, paths)
+    for outcome in report.outcomes:
+        if outcome.accepted:
+            print(f"  ✓ {outcome.name}: {outcome.chunks} đoạn / chunks")
+        else:
+            print(f"  ✗ {outcome.reason}", file=sys.stderr)
+    print(
+        f"Đã nạp / ingested {len(report.accepted)}/{len(report.outcomes)} tệp / files "
+        f"vào / into {settings.uploads_path}"
+    )
+    return 1 if report.refused else 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -186,16 +220,32 @@ def cmd_course(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="app.py", description=__doc__)
+    # --verbose is accepted before or after the subcommand; SUPPRESS keeps a subcommand's parser
+    # from resetting a flag given before it.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log INFO to the console too"
+    )
+    common = [verbose]
+    parser = argparse.ArgumentParser(prog="app.py", description=__doc__, parents=common)
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {}
 
-    setup = sub.add_parser("setup", help="fetch, assemble and verify the models (once)")
+    setup = sub.add_parser("setup", help="fetch, assemble and verify the models (once)", parents=common)
     setup.add_argument("--generator", action="store_true", help="also the local LLM (1.1 GB)")
     commands["setup"] = cmd_setup
 
-    ing = sub.add_parser("ingest", help="index a folder of documents (default: the collection)")
-    ing.add_argument("path", nargs="?", help="collection folder; default from settings")
+    ing = sub.add_parser(
+        "ingest",
+        help="index a folder of documents (default: the collection), or add files as uploads",
+        parents=common,
+    )
+    ing.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="one collection folder (default from settings), or files to add to the uploads area as the UI does",
+    )
     ing.add_argument(
         "--prune",
         action="store_true",
@@ -204,11 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--max-file-mb", type=float, help="size limit per file for this run (default ingest.max_file_mb)")
     commands["ingest"] = cmd_ingest
 
-    stats = sub.add_parser("stats", help="documents, chunk counts, failures")
+    stats = sub.add_parser("stats", help="documents, chunk counts, failures", parents=common)
     stats.add_argument("--json", action="store_true")
     commands["stats"] = cmd_stats
 
-    ask = sub.add_parser("ask", help="answer a question with cited passages")
+    ask = sub.add_parser("ask", help="answer a question with cited passages", parents=common)
     ask.add_argument("question")
     ask.add_argument("--mode", choices=["extractive", "generative"], default="extractive")
     ask.add_argument("--history-file", help="earlier user turns: JSON list or one per line")
@@ -221,12 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands["ask"] = cmd_ask
 
-    serve = sub.add_parser("serve", help="start the chat UI (prints its URL)")
+    serve = sub.add_parser("serve", help="start the chat UI (prints its URL)", parents=common)
     serve.add_argument("--host", help="bind address (default 127.0.0.1; others require a login)")
     serve.add_argument("--port", type=int)
     commands["serve"] = cmd_serve
 
-    ev = sub.add_parser("eval", help="score a question set; write results.jsonl and a report")
+    ev = sub.add_parser("eval", help="score a question set; write results.jsonl and a report", parents=common)
     ev.add_argument("questions", help="question file (JSONL, see README)")
     ev.add_argument("--mode", choices=["extractive", "generative"], default="extractive")
     ev.add_argument("--pipeline", default="ours", help="naive | dense | bm25 | ours")
@@ -235,7 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", required=True, help="output folder")
     commands["eval"] = cmd_eval
 
-    course = sub.add_parser("course", help="course material for trainers: outline, key points, glossary, quiz")
+    course = sub.add_parser(
+        "course", help="course material for trainers: outline, key points, glossary, quiz", parents=common
+    )
     course.add_argument("topic")
     course.add_argument("--docs", nargs="*", help="restrict to these sources (paths relative to the collection)")
     course.add_argument("--questions", type=int, default=10, help="number of quiz questions")
@@ -251,11 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        get_settings()  # an unknown or invalid setting stops every subcommand here, before any work
+        # An unknown or invalid setting stops every subcommand here, before any work.
+        configure_logging(get_settings(), getattr(args, "verbose", False))
         return args.commands[args.command](args)
-
     except (FileNotFoundError, RuntimeError, ValueError) as exc:
         print(f"Lỗi / Error: {exc}", file=sys.stderr)
+        logger.warning("%s stopped: %s", args.command, exc, extra=SHOWN)
         return 2
 
 

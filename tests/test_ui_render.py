@@ -7,7 +7,7 @@ from datetime import datetime
 
 from assistant.types import AnswerResult, Citation, Passage
 from assistant.ui import render
-from assistant.ui.labels import LABELS, bilingual, t
+from assistant.ui.labels import LABELS, t
 from ingest.types import DocumentMeta
 
 DOCUMENT = (
@@ -63,11 +63,6 @@ def make_result(**fields: object) -> AnswerResult:
 def test_both_languages_define_every_label() -> None:
     assert LABELS["vi"].keys() == LABELS["en"].keys()
     assert t("fr", "send") == LABELS["vi"]["send"]  # unknown language falls back to Vietnamese
-
-
-def test_upload_errors_are_in_both_languages() -> None:
-    message = bilingual("too_large", name="bản đồ.pdf", size=72.5, limit=50)
-    assert "vượt giới hạn 50 MB" in message and "exceeds the 50 MB limit" in message and "72.5" in message
 
 
 def test_escape_markdown_keeps_legal_numbering_literal() -> None:

@@ -1,22 +1,22 @@
 """The Gradio page: chat with cited answers beside a citation panel, and the document library.
 
-The callbacks are a thin shell: answering is ``Assistant.stream``, ingesting is
-``Ingestor.ingest_files``, the library is ``collection_stats``, and everything shown is built by
-the pure functions in ``render``. What lives here is only what a web page adds: per-browser
-conversation state (bounded: ``ui.max_turns``), the language switch, and vetting uploads before
-they reach the index (only files that really arrived through Gradio's upload route).
+The callbacks are a thin shell: answering is ``Assistant.stream``, uploading is
+``ingest_uploads``, the library is ``collection_stats``, and everything shown is built by the pure
+functions in ``render``. What lives here is only what a web page adds: per-browser conversation
+state (bounded: ``ui.max_turns``), the language switch, and the check that an upload really
+arrived through Gradio's upload route before the upload service sees it. Unexpected failures are
+logged and shown as one bilingual line (``errors.reported``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import shutil
 import threading
 import unicodedata
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,46 +28,16 @@ from assistant.llm import generator_status
 from assistant.questions import QuestionError, check_question
 from assistant.types import AnswerResult, Filters, Mode
 from assistant.ui import render
+from assistant.ui.conversation import Conversation
 from assistant.ui.course_tab import build_course_tab
+from assistant.ui.errors import reported
 from assistant.ui.labels import bilingual, t
-from ingest.hashing import sha256_file
-from ingest.index import DocumentRecord
-from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoadError, load_document
-from ingest.pipeline import Ingestor
+from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.service import collection_stats
+from ingest.uploads import ingest_uploads
 from settings import Settings
 
-
-@dataclass
-class Conversation:
-    """One browser tab's chat: its latest answers and their rendered citation panels.
-
-    Panels are rendered once per answer (they read document text from the index) and kept, so a
-    new answer does not re-render every earlier one; a language switch re-renders them all. Only
-    the latest ``max_turns`` answers are kept: a tab left open all day must not hold every answer
-    (about 40 KB each, twice over in Gradio's session copy) for as long as the server runs.
-    ``first_turn`` numbers the oldest kept answer, so citation ids stay unique on the page.
-    ``token`` names the conversation in its export link; it is drawn at the first answer, not
-    here, because Gradio gives each session a deep copy of this default value.
-    """
-
-    results: list[AnswerResult] = field(default_factory=list)
-    panels: list[str] = field(default_factory=list)
-    first_turn: int = 0
-    token: str = ""
-
-    def questions(self) -> list[str]:
-        return [r.question for r in self.results]
-
-    def next_turn(self) -> int:
-        return self.first_turn + len(self.results)
-
-    def add(self, result: AnswerResult, panel: str, max_turns: int) -> None:
-        self.results.append(result)
-        self.panels.append(panel)
-        excess = max(0, len(self.results) - max(1, max_turns))
-        del self.results[:excess], self.panels[:excess]
-        self.first_turn += excess
+logger = logging.getLogger(__name__)
 
 
 class Callbacks:
@@ -84,6 +54,7 @@ class Callbacks:
         self.received: set[str] = set()
 
     # --- chat -----------------------------------------------------------------------------------
+    @reported
     def answer(
         self,
         question: str,
@@ -159,6 +130,7 @@ class Callbacks:
         return [], render.citation_panel([], language), "", Conversation(), render.export_link("", language)
 
     # --- library ----------------------------------------------------------------------------------
+    @reported
     def library(self, language: str) -> tuple[Any, ...]:
         """Library table and filter choices, read fresh so every session sees others' uploads."""
         stats = collection_stats(self.settings, self.assistant.index, sections=False)
@@ -171,31 +143,40 @@ class Callbacks:
             gr.update(choices=render.year_choices(catalog)),
         )
 
+    @reported
     def upload(
         self,
         files: list[str] | None,
         language: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio finds its progress bar by this default
     ) -> tuple[Any, ...]:
-        """Vet, save and ingest uploads; a rejected file leaves neither a copy nor a record behind."""
+        """Ingest what this page's upload route wrote through the upload service; refuse anything else."""
         if not files:
             return (t(language, "upload_none"), None, *self.library(language))
-        records = self.assistant.index.records()
         messages: list[str] = []
-        accepted: dict[str, Path] = {}  # sha256 -> vetted file, so a batch holding a file twice keeps one
+        received: list[Path] = []
         for name in files:
             path = Path(name)
-            if not self.was_uploaded(path):
-                messages.append(f"✗ {bilingual('not_uploaded', name=unicodedata.normalize('NFC', path.name))}")
-                continue
-            sha = sha256_file(path)
-            problem = self.vet_upload(path, sha, records, accepted)
-            if problem:
-                messages.append(f"✗ {problem}")
+            if self.was_uploaded(path):
+                received.append(path)
             else:
-                accepted[sha] = path
-        if accepted:
-            messages += self.ingest(list(accepted.values()), language, progress)
+                logger.warning("upload refused: %s was not written by the upload route", name)
+                messages.append(f"✗ {bilingual('not_uploaded', name=unicodedata.normalize('NFC', path.name))}")
+        if received:
+            progress(0.0, desc=t(language, "upload_button"))
+            report = ingest_uploads(
+                self.settings,
+                received,
+                self.assistant.embedder,
+                self.assistant.index,
+                progress=lambda desc, done: progress(done, desc=desc),
+            )
+            if report.accepted:
+                self.assistant.refresh()
+            messages += [
+                f"✓ {t(language, 'upload_done', name=o.name, chunks=o.chunks)}" if o.accepted else f"✗ {o.reason}"
+                for o in report.outcomes
+            ]
         return ("\n\n".join(messages), None, *self.library(language))
 
     def was_uploaded(self, path: Path) -> bool:
@@ -203,7 +184,8 @@ class Callbacks:
 
         Gradio checks this too (``has_launched``, set by ``create_server``); this is the second
         lock, in our own code, so the rule survives a Gradio upgrade that changes theirs. A real
-        upload is a regular file inside Gradio's upload folder and in this app's upload set.
+        upload is a regular file inside Gradio's upload folder and in this app's upload set. Only
+        such files reach ``ingest_uploads``, which would ingest any path it is given.
         """
         absolute = os.path.abspath(path)
         return (
@@ -213,72 +195,8 @@ class Callbacks:
             and not path.is_symlink()
         )
 
-    def vet_upload(
-        self, path: Path, sha: str, records: dict[str, DocumentRecord], accepted: dict[str, Path]
-    ) -> str | None:
-        """Why ``path`` must not be ingested (bilingual), or None; parses it so broken files stop here."""
-        name = unicodedata.normalize("NFC", path.name)
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            return bilingual("unsupported", name=name, suffixes=", ".join(sorted(SUPPORTED_SUFFIXES)))
-        size_mb = path.stat().st_size / 1_000_000
-        limit = self.settings.ingest.max_file_mb  # one limit for uploads and ingest: a file over it would fail there
-        if size_mb > limit:
-            return bilingual("too_large", name=name, size=size_mb, limit=limit)
-        if sha in accepted:
-            return bilingual("duplicate", name=name, existing=accepted[sha].name)
-        same = next((r for r in records.values() if r.sha256 == sha and r.status == "ok"), None)
-        if same:
-            return bilingual("duplicate", name=name, existing=same.meta.title or same.meta.source)
-        if name in records and records[name].origin != "upload":
-            return bilingual("name_taken", name=name)
-        try:
-            load_document(path, path.parent)
-        except DocumentLoadError as error:
-            return str(error)
-        return None
-
-    def ingest(self, files: list[Path], language: str, progress: gr.Progress) -> list[str]:
-        """Copy vetted files into the upload area and index them; undo any file the pipeline rejects."""
-        root = self.settings.uploads_path
-        root.mkdir(parents=True, exist_ok=True)
-        targets = [root / unicodedata.normalize("NFC", f.name) for f in files]
-        for source, target in zip(files, targets, strict=True):
-            shutil.copyfile(source, target)
-
-        def report_progress(desc: str, done: float) -> None:
-            progress(done, desc=desc)
-
-        progress(0.0, desc=t(language, "upload_button"))
-        try:
-            report = Ingestor(self.settings, self.assistant.embedder, self.assistant.index).ingest_files(
-                root, targets, origin="upload", progress=report_progress
-            )
-        except Exception:  # e.g. out of memory mid-way: keep what was committed, drop the rest
-            indexed = self.assistant.index.records()
-            kept = {source for source, record in indexed.items() if record.status == "ok"}
-            self.discard([target.name for target in targets if target.name not in kept])
-            raise
-        failed = [f.source for f in report.failures]
-        self.discard(failed)
-        self.assistant.refresh()
-        records = self.assistant.index.records()
-        done = [
-            "✓ " + t(language, "upload_done", name=target.name, chunks=len(records[target.name].chunk_ids))
-            for target in targets
-            if target.name in records and target.name not in failed
-        ]
-        return done + [f"✗ {bilingual('failed', name=f.source)} ({f.reason})" for f in report.failures]
-
-    def discard(self, sources: list[str]) -> None:
-        """Remove uploaded files and their failed records, so a bad upload changes nothing."""
-        records = self.assistant.index.records()
-        for source in sources:
-            (self.settings.uploads_path / source).unlink(missing_ok=True)
-            record = records.get(source)
-            if record is not None and record.status == "failed":
-                self.assistant.index.delete_record(record)
-
     # --- language -----------------------------------------------------------------------------
+    @reported
     def relabel(self, language: str, conversation: Conversation) -> tuple[Any, ...]:
         """Every visible word in the chosen language, chat and citation panels included."""
         conversation.panels = [

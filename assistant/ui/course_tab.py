@@ -19,6 +19,7 @@ from assistant.course import build_course
 from assistant.course_export import course_markdown, write_course
 from assistant.types import Mode
 from assistant.ui.downloads import DownloadDir
+from assistant.ui.errors import reported
 from assistant.ui.render import document_choices
 from settings import Settings
 
@@ -49,6 +50,7 @@ class CourseCallbacks:
         self.settings = settings
         self.downloads = DownloadDir("partydocs-course-", settings.ui.max_downloads, settings.ui.temp_max_age_s)
 
+    @reported
     def build(self, topic: str, sources: list[str] | None, questions: float, mode: Mode) -> tuple[Any, ...]:
         """Status, preview and both downloads; a topic the collection lacks is a message, not a crash."""
         topic = unicodedata.normalize("NFC", topic or "").strip()
@@ -70,6 +72,7 @@ class CourseCallbacks:
         )
         return status, course_markdown(course), *_downloads(markdown, docx)
 
+    @reported
     def documents(self) -> Any:
         """Fresh choices each time the tab opens, so uploads made meanwhile are listed.
 

@@ -5,8 +5,9 @@ the layout code lets the language switch re-label the page with a single lookup,
 check that both languages define exactly the same keys, so a missing translation shows up in CI
 rather than as a blank button.
 
-Error messages about uploads are always bilingual (``bilingual``), whatever the switch says,
-because they are also written to logs and read by whoever administers the collection.
+Error messages about uploads are always bilingual (``bilingual`` here, ``ingest.uploads.refusal``
+for the upload service's), whatever the switch says, because they are also written to the log
+(``<data_dir>/logs/partydocs.log``) and read by whoever administers the collection.
 """
 
 from __future__ import annotations
@@ -151,28 +152,9 @@ KIND_LABELS: dict[Language, dict[str, str]] = {
     },
 }
 
-# Upload problems: (Vietnamese, English), always shown together.
+# Upload problems the page itself finds, (Vietnamese, English), always shown together; the upload
+# service's own refusals (type, size, duplicates...) come already worded (``ingest.uploads``).
 UPLOAD_ERRORS: dict[str, tuple[str, str]] = {
-    "unsupported": (
-        "{name}: định dạng không được hỗ trợ (chỉ nhận {suffixes})",
-        "{name}: unsupported file type (accepted: {suffixes})",
-    ),
-    "too_large": (
-        "{name}: tệp {size:.1f} MB vượt giới hạn {limit:g} MB",
-        "{name}: file of {size:.1f} MB exceeds the {limit:g} MB limit",
-    ),
-    "duplicate": (
-        "{name}: trùng nội dung với văn bản đã có “{existing}”, không nạp lại",
-        "{name}: same content as the indexed document “{existing}”, not ingested again",
-    ),
-    "name_taken": (
-        "{name}: tên tệp trùng với một văn bản của bộ văn bản gốc; hãy đổi tên tệp",
-        "{name}: a collection document already has this name; rename the file",
-    ),
-    "failed": (
-        "{name}: không nạp được, bộ văn bản giữ nguyên",
-        "{name}: could not be ingested, the collection is unchanged",
-    ),
     "not_uploaded": (
         "{name}: tệp không được tải lên qua trang này nên không được nạp",
         "{name}: this file was not uploaded through this page, so it is not ingested",
