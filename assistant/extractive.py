@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.evidence import Selection, Unit
+from assistant.evidence import Selection
 from assistant.types import AnswerPart, Citation, Passage
+from assistant.units import Unit
 
 _BULLET = re.compile(r"^[-–•+*]\s*")  # the answer supplies its own list bullets
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from assistant.chain import REFUSAL, Assistant
-from assistant.evidence import is_heading
 from assistant.rewrite import needs_context, rewrite_followup
 from assistant.types import Filters
+from assistant.units import is_heading
 from ingest.embedder import Embedder
 from settings import Settings
 

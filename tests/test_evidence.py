@@ -10,17 +10,9 @@ from dataclasses import replace
 import pytest
 
 from assistant.chain import Assistant
-from assistant.evidence import (
-    Focus,
-    Selection,
-    Unit,
-    answer_each,
-    list_blocks,
-    parse_lines,
-    select_units,
-    split_clauses,
-)
+from assistant.evidence import Focus, Selection, answer_each, select_units, split_clauses
 from assistant.types import Passage
+from assistant.units import Unit, list_blocks, parse_lines
 from eval.report import claims_only
 from tests.test_generative import passage
 
