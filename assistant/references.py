@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from ingest.types import KIND_BY_ABBREVIATION, DocumentMeta, year_of
 
@@ -219,6 +219,24 @@ def resolve(ref: DocRef, catalog: Sequence[DocumentMeta]) -> Resolution:
         "not_found" if not matches else "found" if len(matches) == 1 else "ambiguous"
     )
     return Resolution(ref=ref, matches=matches, status=status)
+
+
+class ReferenceResolver(Protocol):
+    """The documents a question names, each resolved: what the answer chain restricts its search to."""
+
+    def __call__(self, query: str) -> list[Resolution]: ...
+
+
+class CatalogReferences:
+    """References resolved against one catalog; rebuilt with the catalog after every ingest, so the
+    places its issuers name are computed once per catalog rather than per question."""
+
+    def __init__(self, catalog: Sequence[DocumentMeta]) -> None:
+        self.catalog = list(catalog)
+        self.places = issuer_places(self.catalog)
+
+    def __call__(self, query: str) -> list[Resolution]:
+        return [resolve(ref, self.catalog) for ref in parse_references(query, self.places)]
 
 
 def _charter_matches(catalog: Sequence[DocumentMeta]) -> list[DocumentMeta]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
@@ -52,6 +53,18 @@ class Candidates:
     keyword_weight: float
 
 
+class Retriever(Protocol):
+    """What the answer chain searches with: ``HybridRetriever``, or an eval baseline's own search."""
+
+    def search(self, request: SearchRequest) -> list[Passage]:
+        """The ``request.k`` best passages, best first."""
+        ...
+
+    def keyword_passages(self, query: str, terms: Sequence[str], within: Collection[str], k: int) -> list[Passage]:
+        """The ``k`` chunks among ``within`` that best match ``terms``, scored against ``query``."""
+        ...
+
+
 class HybridRetriever:
     """Dense + keyword search over one index; ``use`` selects either half for the eval baselines."""
 
@@ -76,6 +89,10 @@ class HybridRetriever:
             if record.origin == "upload"
             for chunk_id in record.chunk_ids
         )
+
+    def forget_queries(self) -> None:
+        """Drop the cached query vectors, so a benchmark times every embedding (bench/ask.py)."""
+        self._embed_query.cache_clear()
 
     def _embed_uncached(self, query: str) -> np.ndarray:
         return self.embedder.embed_queries([query])[0]

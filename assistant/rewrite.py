@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 _OPENERS = re.compile(
     r"^\s*(?:còn|thế còn|vậy còn|vậy thì|vậy|thế thì|thế|và|nếu vậy|trường hợp đó|"
@@ -24,6 +24,8 @@ _BACK_REFERENCES = re.compile(
     re.IGNORECASE,
 )
 SHORT_QUESTION_WORDS = 6
+# (question, earlier turns) -> the standalone query: ``rewrite_followup``, or a baseline's own.
+Rewriter = Callable[[str, Sequence[str]], str]
 
 
 def needs_context(question: str) -> bool:

@@ -40,7 +40,7 @@ def main() -> None:
     stages: dict[str, list[float]] = {}
     for _ in range(args.repeat):
         for q in questions:
-            assistant.retriever._embed_query.cache_clear()
+            assistant.retriever.forget_queries()
             started = time.perf_counter()
             result = assistant.ask(q["question"], q.get("history", []))
             timings.append((time.perf_counter() - started) * 1000)

@@ -23,8 +23,9 @@ import hashlib
 import json
 import shutil
 from collections.abc import Collection, Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
@@ -32,17 +33,17 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from tqdm import tqdm
 
 from assistant.chain import Assistant
-from assistant.retriever import SearchRequest
+from assistant.parts import SHIPPED, Parts
+from assistant.references import ReferenceResolver
+from assistant.retriever import HybridRetriever, SearchRequest
 from assistant.types import Mode, Passage
 from ingest.embedder import Embedder
 from ingest.hashing import sha256_file
 from ingest.loaders import DocumentLoadError, load_document
 from ingest.metadata import read_manifest
 from ingest.pipeline import collection_files
+from ingest.types import DocumentMeta
 from settings import Settings
-
-if TYPE_CHECKING:
-    from assistant.chain import _State
 
 PIPELINES = ("naive", "dense", "bm25", "ours")
 NAIVE_CHUNK_SIZE = 1000
@@ -79,40 +80,34 @@ class AssistantPipeline:
         return self.assistant.ask(question, history, mode=self.mode, options=options).to_json()
 
 
-class _AblatedAssistant(Assistant):
-    """The Assistant without document references (and optionally without the follow-up rewrite).
+def no_rewrite(question: str, history: Sequence[str]) -> str:
+    """The naive baseline's rewriter: the question as asked, whatever came before."""
+    return question
 
-    Only the prepare stage changes; retrieval, answering, refusal and timings stay the shipped code.
-    """
 
-    def __init__(self, settings: Settings, embedder: Embedder, rewrite: bool) -> None:
-        self._rewrite = rewrite
-        super().__init__(settings, embedder)
+def no_references(catalog: Sequence[DocumentMeta]) -> ReferenceResolver:
+    """The baselines' resolver: no question names a document, so no search is restricted."""
+    return lambda query: []
 
-    def _prepare(self, state: _State) -> _State:
-        state = super()._prepare(state)
-        if not self._rewrite and state.rewritten != state.question:
-            state.rewritten = state.question
-            state.keyword_terms = self.glossary.expand(state.question)
-        state.resolutions = []
-        state.notes = []
-        return state
+
+def pipeline_parts(name: str, settings: Settings, embedder: Embedder) -> Parts:
+    """The parts ``name`` swaps: only prepare's references (and rewrite) and the retriever differ;
+    retrieval stage, answering, refusal and timings stay the shipped code."""
+    if name == "ours":
+        return SHIPPED
+    if name == "dense":
+        return Parts(retriever=partial(HybridRetriever, use=("dense",)), references=no_references)
+    if name == "bm25":
+        return Parts(retriever=partial(HybridRetriever, use=("keyword",)), references=no_references)
+    if name == "naive":
+        naive = NaiveRetriever(open_naive_store(settings, embedder))
+        return Parts(retriever=lambda *_: naive, rewriter=no_rewrite, references=no_references)
+    raise ValueError(f"unknown pipeline {name!r}; choose from {', '.join(PIPELINES)}")
 
 
 def make_pipeline(name: str, settings: Settings, embedder: Embedder, mode: Mode) -> Pipeline:
     """Build one of ``PIPELINES`` over the index described by ``settings``."""
-    if name == "ours":
-        return AssistantPipeline(name, Assistant(settings, embedder), mode)
-    if name not in PIPELINES:
-        raise ValueError(f"unknown pipeline {name!r}; choose from {', '.join(PIPELINES)}")
-    assistant = _AblatedAssistant(settings, embedder, rewrite=name != "naive")
-    if name == "dense":
-        assistant.refresh(use=("dense",))
-    elif name == "bm25":
-        assistant.refresh(use=("keyword",))
-    else:
-        assistant.retriever = NaiveRetriever(open_naive_store(settings, embedder))
-    return AssistantPipeline(name, assistant, mode)
+    return AssistantPipeline(name, Assistant(settings, embedder, parts=pipeline_parts(name, settings, embedder)), mode)
 
 
 class NaiveRetriever:

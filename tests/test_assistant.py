@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chain import REFUSAL, Assistant
+from assistant.chain import Assistant
+from assistant.parts import Parts
 from assistant.rewrite import needs_context, rewrite_followup
 from assistant.types import Filters
 from assistant.units import is_heading
 from ingest.embedder import Embedder
+from prompts.answer import REFUSAL_WITH_CLOSEST as REFUSAL
 from settings import Settings
 
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
@@ -190,7 +192,8 @@ class _DecliningGenerator:
 def test_a_model_that_refuses_answerable_evidence_falls_back_to_the_quotes(
     subset_settings: Settings, embedder: Embedder
 ) -> None:
-    declining = Assistant(subset_settings, embedder, generator=_DecliningGenerator())
+    parts = Parts(generator=lambda settings: (_DecliningGenerator(), ""))
+    declining = Assistant(subset_settings, embedder, parts=parts)
     result = declining.ask("Người vào Đảng phải bao nhiêu tuổi?", mode="generative")
     assert not result.refused and result.mode == "extractive"
     assert any("trích dẫn nguyên văn" in note for note in result.notes)

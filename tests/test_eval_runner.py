@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
+from assistant.chain import Assistant
+from assistant.parts import Parts
 from eval.judge import accuracy_by, judge
 from eval.metrics import gold_hit_rank, hit_at_k, mrr_at_k, percentile, record_latency_ms, refusal_precision_recall
+from eval.pipelines import make_pipeline, no_references, no_rewrite
 from eval.records import read_results
 from eval.report import fmt
 from eval.runner import collection_settings, run_eval
@@ -204,3 +207,20 @@ def test_judge_verdicts_and_accuracy() -> None:
     assert "unanswerable" in generator.prompts[3][1]["content"]
     accuracy = accuracy_by(verdicts, QUESTIONS)
     assert accuracy["number"] == 0.5 and accuracy["procedure"] == 0.0 and accuracy["all"] == 0.5
+
+
+def test_baselines_are_the_shipped_chain_with_parts_swapped(subset_settings: Settings, embedder: Embedder) -> None:
+    """``dense`` drops references (no note on a missing document, no restriction), keeps the rewrite;
+    the naive baseline's rewriter leaves a follow-up as asked."""
+    missing = "Hướng dẫn 99-HD/TW năm 2030 quy định gì về đảng phí?"
+    ours = make_pipeline("ours", subset_settings, embedder, "extractive").answer(missing, [])
+    dense = make_pipeline("dense", subset_settings, embedder, "extractive").answer(missing, [])
+    assert any("99-HD/TW" in note for note in ours["notes"]) and dense["notes"] == []
+    assert ours["retrieved"] and dense["retrieved"]
+
+    follow_up, history = "thế còn trình độ học vấn?", ["Người vào Đảng phải bao nhiêu tuổi?"]
+    as_asked = Assistant(subset_settings, embedder, parts=Parts(rewriter=no_rewrite, references=no_references))
+    assert as_asked.ask(follow_up, history).rewritten_query == follow_up
+    assert dense["rewritten_query"] == missing
+    rewritten = make_pipeline("dense", subset_settings, embedder, "extractive").answer(follow_up, history)
+    assert rewritten["rewritten_query"] != follow_up and "tuổi" in rewritten["rewritten_query"]

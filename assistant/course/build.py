@@ -19,8 +19,8 @@ from assistant.course.quiz import quiz_questions
 from assistant.course.selection import chosen_groups, retrieve, topic_queries, topic_terms
 from assistant.course.terms import glossary_entries
 from assistant.course.verify import verified
+from assistant.glossary import load_glossary
 from assistant.llm import Generator
-from assistant.support import checker_for
 from assistant.types import Citation, Mode, Passage
 
 if TYPE_CHECKING:
@@ -58,23 +58,24 @@ def build_course(
     topic = unicodedata.normalize("NFC", topic).strip()
     if not topic:
         raise ValueError("Chủ đề trống / The topic is empty.")
-    terms = topic_terms(topic, assistant.glossary)
+    glossary = load_glossary()
+    terms = topic_terms(topic, glossary)
     queries = topic_queries(topic, terms)
-    hits = retrieve(assistant, queries, terms, sources)
+    hits = retrieve(assistant.search, queries, terms, sources)
     if not hits or max(p.score for p in hits) < assistant.settings.retrieval.refuse_below:
         raise ValueError(f"Không tìm thấy tài liệu về “{topic}” / Nothing in the collection about “{topic}”.")
     documents, groups = chosen_groups(hits, queries, assistant.index)
     outline = lesson_outline(documents, groups)
     material = sentences_under(outline, documents)
-    checker = checker_for(assistant.embedder)
+    checker = assistant.support_checker()
     notes: list[str] = []
     rewriter = make_rewriter(assistant, mode, generator, checker, notes)
     key_points = choose_key_points(topic, outline, material, rewriter)
-    glossary = glossary_entries(material, assistant.glossary)
+    entries = glossary_entries(material, glossary)
     quiz = quiz_questions(topic, material, documents, questions)
     key_points, quiz, dropped = verified(key_points, quiz, checker)
     citations = Citations()
-    for item, sentence in [*key_points, *glossary, *quiz]:
+    for item, sentence in [*key_points, *entries, *quiz]:
         item.citation = citations.add(sentence.passage, sentence.text)
     if len(quiz) < questions:
         notes.append(
@@ -87,7 +88,7 @@ def build_course(
         documents=[d.meta for d in documents.values()],
         outline=outline,
         key_points=[point for point, _ in key_points],
-        glossary=[entry for entry, _ in glossary],
+        glossary=[entry for entry, _ in entries],
         quiz=[question for question, _ in quiz],
         citations=citations.items,
         notes=notes,

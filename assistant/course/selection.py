@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from assistant.course.lexicon import contains
 from assistant.course.material import Document, group_key, load_document
@@ -24,9 +23,6 @@ from assistant.types import Filters, Passage
 from ingest.chunker import PATH_SEPARATOR
 from ingest.index import ChunkIndex
 from ingest.vitokens import normalize
-
-if TYPE_CHECKING:
-    from assistant.chain import Assistant
 
 RETRIEVE_K = 50  # passages per query: enough to see which sections a topic lives in
 CANDIDATE_GROUPS = 30  # top-level sections, by retrieval evidence, considered for the lesson
@@ -70,14 +66,20 @@ def topic_queries(topic: str, terms: Sequence[str]) -> list[str]:
 
 
 def retrieve(
-    assistant: Assistant, queries: Sequence[str], terms: Sequence[str], sources: Sequence[str]
+    search: Callable[[SearchRequest], list[Passage]],
+    queries: Sequence[str],
+    terms: Sequence[str],
+    sources: Sequence[str],
 ) -> list[Passage]:
-    """Passages for the topic and its variants, ``fused`` summed over queries (rank agreement)."""
+    """Passages for the topic and its variants, ``fused`` summed over queries (rank agreement).
+
+    ``search``: the assistant's (``Assistant.search``), so a lesson finds what chat would.
+    """
     filters = Filters(sources=list(sources))
     best: dict[str, Passage] = {}
     weight: Counter[str] = Counter()
     for query in queries:
-        for passage in assistant.retriever.search(SearchRequest(query, tuple(terms), filters, RETRIEVE_K)):
+        for passage in search(SearchRequest(query, tuple(terms), filters, RETRIEVE_K)):
             weight[passage.id] += passage.fused
             if passage.id not in best or passage.score > best[passage.id].score:
                 best[passage.id] = passage

@@ -1,0 +1,75 @@
+"""The retrieve stage: the turn's query searched, restricted to the documents it names.
+
+Beside the ranked list (``assistant.retriever`` does the ranking) this stage owns what references
+add to a search: the source filter of the documents found, and for a document the collection
+lacks, the chunks that name it (boosted) and what those chunks' documents say on the point
+(``related``, looked up apart so the ranking itself is unchanged).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from assistant.abbreviations import abbreviated
+from assistant.references import DocRef, mention_pattern
+from assistant.retriever import Retriever, SearchRequest
+from assistant.turn import Turn, elapsed_ms, without_references
+from assistant.types import Filters, Passage
+from ingest.index import ChunkIndex
+from settings import RetrievalSettings
+
+# Passages looked up inside the documents that name a missing document (``related``).
+RELATED_PASSAGES = 2
+
+
+def retrieve(turn: Turn, retriever: Retriever, index: ChunkIndex, retrieval: RetrievalSettings) -> Turn:
+    """Fill in the turn's passages (and the mentions and related passages of missing documents)."""
+    started = time.perf_counter()
+    referenced = [m.source for r in turn.resolutions if r.status != "not_found" for m in r.matches]
+    filters = turn.filters
+    if referenced and not filters.sources:
+        filters = Filters(sources=referenced, kinds=filters.kinds, years=filters.years)
+    turn.mentions = mentions(index, [r.ref for r in turn.resolutions if r.status == "not_found"])
+    request = SearchRequest(
+        turn.rewritten,
+        # Terms the documents abbreviate are also searched as written there ("CNĐVCT").
+        (*turn.keyword_terms, *abbreviated(" ".join([turn.rewritten, *turn.keyword_terms]))),
+        filters,
+        retrieval.k,
+        keyword_weight=retrieval.keyword_weight_en if turn.language == "en" else retrieval.keyword_weight,
+        boost_ids=turn.mentions,
+    )
+    turn.passages = retriever.search(request)
+    if not turn.passages and filters is not turn.filters:
+        # Same request without the reference-derived source filter, keeping k, weights and boosts.
+        turn.passages = retriever.search(replace(request, filters=turn.filters))
+    turn.related = related(turn, retriever, index)
+    turn.timings["retrieve"] = elapsed_ms(started)
+    return turn
+
+
+def mentions(index: ChunkIndex, refs: list[DocRef]) -> frozenset[str]:
+    """Chunks that name a referenced document missing from the collection."""
+    patterns = [p for p in map(mention_pattern, refs) if p]
+    if not patterns:
+        return frozenset()
+    return frozenset(index.ids_matching("|".join(f"(?:{p})" for p in patterns)))
+
+
+def related(turn: Turn, retriever: Retriever, index: ChunkIndex) -> list[Passage]:
+    """The passages of the documents naming a missing document that hold the question's point.
+
+    A report names Hướng dẫn 26 in one paragraph and says what it means for "số dư" in another:
+    the answer needs the second, though it never names the guidance. Looked up apart from the
+    ranked list, so retrieval's own ranking is unchanged.
+    """
+    if not turn.mentions:
+        return []
+    sources = sorted({str(chunk.metadata["source"]) for chunk in index.get(sorted(turn.mentions))})
+    if not sources:  # unrestricted filters would mean every chunk
+        return []
+    within = index.ids(Filters(sources=sources)) - turn.mentions
+    shown = {p.id for p in turn.passages}
+    terms = [without_references(turn), *turn.keyword_terms]
+    return retriever.keyword_passages(turn.rewritten, terms, within - shown, RELATED_PASSAGES)
