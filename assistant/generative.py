@@ -14,6 +14,7 @@ So generation is only a draft:
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import unicodedata
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 from assistant.evidence import Selection
 from assistant.injection import is_instruction
-from assistant.llm import Generator
+from assistant.llm import Generator, GeneratorError
 from assistant.support import (
     CITATION,
     SupportChecker,
@@ -36,6 +37,8 @@ from assistant.types import Citation, Passage
 from ingest.embedder import Embedder
 from prompts.answer import QUOTE_LEAD, REFUSAL, Language, answer_messages, document_block
 from settings import Settings
+
+logger = logging.getLogger(__name__)
 
 # Tokens kept free for the chat template and the rules repeated after the question.
 _PROMPT_MARGIN_TOKENS = 48
@@ -123,10 +126,14 @@ def generate_answer(
     messages = answer_messages(question, [_block(n, passages[n - 1], t) for n, t in visible.items()], language)
     draft: list[str] = []
     timings: dict[str, float] = {}
-    for piece in generator.stream(messages, max_tokens, settings.generator.temperature):
-        timings.setdefault("first_token", _ms_since(started))
-        draft.append(piece)
-        yield GenerationEvent(delta=piece)
+    try:
+        for piece in generator.stream(messages, max_tokens, settings.generator.temperature):
+            timings.setdefault("first_token", _ms_since(started))
+            draft.append(piece)
+            yield GenerationEvent(delta=piece)
+    except GeneratorError as exc:  # the caller falls back to the extractive answer and says why
+        logger.error("generation by %s failed after %d pieces: %s", generator.name, len(draft), exc)
+        raise
     timings["generate"] = _ms_since(started)
     checked = check_cited_text("".join(draft), passages, visible, checker_for(embedder), language)
     timings["check"] = _ms_since(started) - timings["generate"]

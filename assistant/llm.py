@@ -13,12 +13,15 @@ from __future__ import annotations
 import http.client
 import importlib.util
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ingest.modelstore import GENERATOR, ModelSetupError, require_verified
 from settings import Settings
+
+logger = logging.getLogger(__name__)
 
 # Bytes of UTF-8 per Qwen token, measured on QĐ 294 text (4.5 for Vietnamese, ~5.8 for English);
 # a server gives us no tokenizer, so we under-estimate the ratio and never overflow its context.
@@ -178,6 +181,7 @@ def make_generator(settings: Settings) -> tuple[Generator | None, str]:
     """
     available, reason = generator_status(settings)
     if not available:
+        logger.info("no generator: %s", reason)
         return None, reason
     config = settings.generator
     if config.url:

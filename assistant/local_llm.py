@@ -25,6 +25,7 @@ import atexit
 import contextlib
 import ctypes
 import http.client
+import logging
 import os
 import secrets
 import signal
@@ -41,6 +42,8 @@ from assistant.llm import GeneratorError, OpenAICompatibleGenerator
 from ingest.modelstore import ModelSetupError
 from prompts.answer import answer_messages
 from settings import GeneratorSettings, Settings
+
+logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 _MODEL_ALIAS = "local"
@@ -147,6 +150,10 @@ class LocalServerGenerator:
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=environment
             )
         self.starts += 1
+        started = time.monotonic()
+        logger.info(
+            "generator %s starting (pid %d, port %d, start %d)", self.name, self._process.pid, port, self.starts
+        )
         client = OpenAICompatibleGenerator(f"http://{LOOPBACK}:{port}/v1", _MODEL_ALIAS, api_key=api_key)
         client.name = self.name
         self._wait_until_ready(client)
@@ -157,6 +164,7 @@ class LocalServerGenerator:
             except GeneratorError as exc:
                 raise self._crash_or(exc) from exc
         self._client = client
+        logger.info("generator %s ready in %.1f s", self.name, time.monotonic() - started)
 
     def _wait_until_ready(self, client: OpenAICompatibleGenerator) -> None:
         deadline = time.monotonic() + self.config.start_timeout_s
@@ -168,6 +176,9 @@ class LocalServerGenerator:
                 return
             time.sleep(0.2)
         self.stop()
+        logger.error(
+            "generator %s did not start within %.0f s; see %s", self.name, self.config.start_timeout_s, self.log_path
+        )
         raise GeneratorError(
             f"Mô hình sinh không khởi động trong {self.config.start_timeout_s:.0f} s / the generator did not start "
             f"within {self.config.start_timeout_s:.0f} s; see {self.log_path}"
@@ -189,6 +200,9 @@ class LocalServerGenerator:
             return as_is
         self._process, self._client = None, None
         how = describe_exit(code)
+        logger.error(
+            "generator %s (pid %d) stopped: %s; its output is in %s", self.name, process.pid, how, self.log_path
+        )
         return GeneratorCrashed(
             f"Mô hình sinh đã dừng đột ngột ({how}); câu hỏi sinh tiếp theo sẽ khởi động lại nó. / "
             f"The generator process stopped unexpectedly ({how}); the next generative question restarts it. "

@@ -11,12 +11,16 @@ import gradio as gr
 import pytest
 
 from app import build_parser
+from assistant.generative import generate_answer
+from assistant.llm import GeneratorError, OpenAICompatibleGenerator
 from assistant.logs import SHOWN, configure_logging
 from assistant.ui.errors import FAILURE, reported
 from ingest.embedder import Embedder
 from ingest.service import open_index
 from ingest.uploads import ingest_uploads
-from settings import Settings
+from settings import GeneratorSettings, Settings
+from tests.test_generative import QUESTION_ADMISSION, ScriptedChatServer, chat_server, passage  # noqa: F401
+from tests.test_support import ADMISSION
 
 
 @pytest.fixture
@@ -118,3 +122,20 @@ def test_a_callback_fault_is_logged_with_its_traceback_and_shown_as_one_line(
     faults = [r for r in caplog.records if r.name == "assistant.ui.errors"]
     assert [type(r.exc_info[1]) for r in faults if r.exc_info] == [KeyError, TypeError]
     assert "library failed" in faults[0].getMessage() and "answer failed" in faults[1].getMessage()
+
+
+def test_a_generation_cut_off_mid_answer_is_logged(
+    chat_server: str,  # noqa: F811 - the fixture imported above: a real HTTP server that dies mid-answer
+    embedder: Embedder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ScriptedChatServer.reply = "Trong thời hạn 30 ngày làm việc"
+    ScriptedChatServer.cut_off = True
+    settings = Settings(generator=GeneratorSettings(url=chat_server, api_model="qwen-test"))
+    generator = OpenAICompatibleGenerator(chat_server, "qwen-test")
+    events = generate_answer(QUESTION_ADMISSION, [passage(ADMISSION, "4.1")], "vi", generator, embedder, settings)
+    with pytest.raises(GeneratorError):
+        list(events)
+    (logged,) = [r for r in caplog.records if r.name == "assistant.generative"]
+    assert logged.levelno == logging.ERROR and "qwen-test@127.0.0.1" in logged.getMessage()
+    assert "before [DONE]" in logged.getMessage()

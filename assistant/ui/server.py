@@ -169,4 +169,6 @@ def serve(settings: Settings) -> None:
     trim_memory_every(TRIM_EVERY_S, malloc_trimmer())
     host = f"[{settings.ui.host}]" if ":" in settings.ui.host else settings.ui.host
     print(f"Giao diện đang chạy tại / UI running at: http://{host}:{settings.ui.port}/", flush=True)
-    uvicorn.run(server, host=settings.ui.host, port=settings.ui.port, log_level="warning")
+    # log_config=None: uvicorn's warnings and request errors go where ours go (``assistant.logs``),
+    # the log file included, instead of to handlers of its own on the terminal only.
+    uvicorn.run(server, host=settings.ui.host, port=settings.ui.port, log_level="warning", log_config=None)
