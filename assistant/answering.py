@@ -39,6 +39,8 @@ GENERATOR_UNSUPPORTED = {
 }
 # The generator, loaded on first use: (generator or None, the bilingual reason it is unavailable).
 GeneratorSource = Callable[[], tuple[Generator | None, str]]
+# The chain's stages, timed apart; the generator's own timings (``generate_*``) fall within "answer".
+STAGES = ("prepare", "retrieve", "answer")
 
 
 class Answerer:
@@ -93,7 +95,7 @@ class Answerer:
                 else:
                     extract(result, selection)
             result.timings_ms["answer"] = elapsed_ms(started)
-            result.timings_ms["total"] = sum(v for k, v in result.timings_ms.items() if k != "total")
+            result.timings_ms["total"] = sum(result.timings_ms.get(stage, 0.0) for stage in STAGES)
             yield AnswerEvent(result=result)
 
     def select(self, turn: Turn, evidence: list[Passage]) -> Selection:

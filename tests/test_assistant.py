@@ -189,12 +189,25 @@ class _DecliningGenerator:
         return len(text) // 3
 
 
+DECLINING = Parts(generator=lambda settings: (_DecliningGenerator(), ""))
+
+
 def test_a_model_that_refuses_answerable_evidence_falls_back_to_the_quotes(
     subset_settings: Settings, embedder: Embedder
 ) -> None:
-    parts = Parts(generator=lambda settings: (_DecliningGenerator(), ""))
-    declining = Assistant(subset_settings, embedder, parts=parts)
+    declining = Assistant(subset_settings, embedder, parts=DECLINING)
     result = declining.ask("Người vào Đảng phải bao nhiêu tuổi?", mode="generative")
     assert not result.refused and result.mode == "extractive"
     assert any("trích dẫn nguyên văn" in note for note in result.notes)
     assert "18 tuổi" in result.answer and result.citations
+
+
+def test_stage_timings_add_up_to_the_total_in_both_modes(subset_settings: Settings, embedder: Embedder) -> None:
+    assistant = Assistant(subset_settings, embedder, parts=DECLINING)
+    for mode in ("extractive", "generative"):
+        timings = assistant.ask("Người vào Đảng phải bao nhiêu tuổi?", mode=mode).timings_ms
+        stages = [timings["prepare"], timings["retrieve"], timings["answer"]]
+        assert all(ms > 0 for ms in stages), timings
+        assert timings["total"] == pytest.approx(sum(stages)), timings
+    # The generator's own timings are parts of the answer stage, not stages of their own.
+    assert 0 < timings["generate_generate"] <= timings["answer"]
