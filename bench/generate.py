@@ -39,7 +39,7 @@ from assistant.local_llm import LocalServerGenerator
 from assistant.types import Passage
 from bench import machine
 from ingest.embedder import Embedder
-from ingest.keyword_sync import sync_keyword_index
+from ingest.keyword_sync import load_keyword_index
 from ingest.service import open_index
 from prompts.answer import Language
 from settings import Settings
@@ -194,7 +194,7 @@ def main() -> int:
     load_s = time.perf_counter() - started
     _, index = open_index(settings, embedder)
     rows, firsts = run_all(
-        generator, embedder, settings, max_tokens, args.rounds, sync_keyword_index(settings, index).idf
+        generator, embedder, settings, max_tokens, args.rounds, load_keyword_index(settings, index).idf
     )
     # An answer refused before the model ran (nothing selected) has no first token: both arms'
     # medians are over the cases where both generated, and the others are counted apart.
