@@ -11,9 +11,11 @@ import gradio as gr
 import pytest
 
 from app import build_parser
+from assistant.chain import Assistant
 from assistant.generative import generate_answer
 from assistant.llm import GeneratorError, OpenAICompatibleGenerator
 from assistant.logs import SHOWN, configure_logging
+from assistant.ui.course_tab import CourseCallbacks
 from assistant.ui.errors import FAILURE, reported
 from ingest.embedder import Embedder
 from ingest.service import open_index
@@ -139,3 +141,18 @@ def test_a_generation_cut_off_mid_answer_is_logged(
     (logged,) = [r for r in caplog.records if r.name == "assistant.generative"]
     assert logged.levelno == logging.ERROR and "qwen-test@127.0.0.1" in logged.getMessage()
     assert "before [DONE]" in logged.getMessage()
+
+
+def test_the_course_tab_tells_a_missing_topic_from_a_fault(
+    assistant: Assistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A topic the collection lacks is the user's answer; a bad value reaching the callback is ours."""
+    calls = CourseCallbacks(assistant, assistant.settings)
+    status, preview, *_ = calls.build("Giá vàng hôm nay bao nhiêu?", [], 5, "extractive")
+    assert status.startswith("⚠️ Không tìm thấy tài liệu về") and "Nothing in the collection" in status
+    assert preview == "" and not [r for r in caplog.records if r.name == "assistant.ui.errors"]
+    with pytest.raises(gr.Error) as shown:
+        calls.build("quy trình kết nạp đảng viên", [], "mười", "extractive")  # type: ignore[arg-type]
+    assert shown.value.message == FAILURE  # not "⚠️ invalid literal for int()", as the broad except showed
+    (logged,) = [r for r in caplog.records if r.name == "assistant.ui.errors"]
+    assert "CourseCallbacks.build" in logged.getMessage() and isinstance(logged.exc_info[1], ValueError)

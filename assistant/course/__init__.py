@@ -26,7 +26,7 @@ One module per job, in the order ``build.build_course`` runs them:
 Callers import from the package itself; ``assistant.course_export`` writes a course out.
 """
 
-from assistant.course.build import build_course
+from assistant.course.build import CourseTopicError, build_course
 from assistant.course.keypoints import REWRITE_ABOVE_WORDS
 from assistant.course.model import BLANK, OPTIONS, Course, GlossaryEntry, KeyPoint, OutlineSection, QuizQuestion
 
@@ -35,6 +35,7 @@ __all__ = [
     "OPTIONS",
     "REWRITE_ABOVE_WORDS",
     "Course",
+    "CourseTopicError",
     "GlossaryEntry",
     "KeyPoint",
     "OutlineSection",

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from assistant.chain import Assistant
 
 
+class CourseTopicError(ValueError):
+    """The topic is empty or the collection says nothing about it: the user's input, not a fault."""
+
+
 class Citations:
     """Numbered citations in order of first use, one per (passage, quote)."""
 
@@ -57,13 +61,13 @@ def build_course(
     """
     topic = unicodedata.normalize("NFC", topic).strip()
     if not topic:
-        raise ValueError("Chủ đề trống / The topic is empty.")
+        raise CourseTopicError("Chủ đề trống / The topic is empty.")
     glossary = load_glossary()
     terms = topic_terms(topic, glossary)
     queries = topic_queries(topic, terms)
     hits = retrieve(assistant.search, queries, terms, sources)
     if not hits or max(p.score for p in hits) < assistant.settings.retrieval.refuse_below:
-        raise ValueError(f"Không tìm thấy tài liệu về “{topic}” / Nothing in the collection about “{topic}”.")
+        raise CourseTopicError(f"Không tìm thấy tài liệu về “{topic}” / Nothing in the collection about “{topic}”.")
     documents, groups = chosen_groups(hits, queries, assistant.index)
     outline = lesson_outline(documents, groups)
     material = sentences_under(outline, documents)

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.chain import Assistant
-from assistant.course import build_course
+from assistant.course import CourseTopicError, build_course
 from assistant.course_export import course_markdown, write_course
 from assistant.types import Mode
 from assistant.ui.downloads import DownloadDir
@@ -58,7 +58,7 @@ class CourseCallbacks:
             return LABELS["empty_topic"], "", *_downloads(None, None)
         try:
             course = build_course(self.assistant, topic, sources=sources or [], questions=int(questions), mode=mode)
-        except ValueError as error:
+        except CourseTopicError as error:  # the topic, not our code: said in the status line
             return f"⚠️ {error}", "", *_downloads(None, None)
         folder = self.downloads.new_folder()  # one folder per build: names never collide
         name = f"bai-giang-{file_slug(topic)}"
