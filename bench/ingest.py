@@ -23,7 +23,7 @@ from ingest.chunker import chunk_document
 from ingest.embedder import Embedder
 from ingest.loaders import load_document
 from ingest.metadata import read_manifest
-from ingest.pipeline import collection_files
+from ingest.scan import collection_files
 from ingest.service import ingest_collection
 from settings import Settings
 

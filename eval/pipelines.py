@@ -41,7 +41,7 @@ from ingest.embedder import Embedder
 from ingest.hashing import sha256_file
 from ingest.loaders import DocumentLoadError, load_document
 from ingest.metadata import read_manifest
-from ingest.pipeline import collection_files
+from ingest.scan import collection_files
 from ingest.types import DocumentMeta
 from settings import Settings
 

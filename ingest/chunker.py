@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from ingest.sentences import sentence_spans
-from ingest.types import Chunk, LoadedDocument
+from ingest.types import Chunk, HeadingNode, LoadedDocument
 
 PATH_SEPARATOR = " > "
 # Heading ranks: a new heading closes every open heading of equal or greater rank.
@@ -100,6 +100,15 @@ def chunk_document(
             Chunk(chunk_id(doc.meta.source, section, body), doc.meta.source, section, body, start, end, ordinal)
         )
     return chunks
+
+
+def heading_tree(doc: LoadedDocument) -> list[HeadingNode]:
+    """Every heading node in document order, with the same paths ``chunk_document`` cites.
+
+    Ingest stores it with the document, so work that needs the whole structure (course outlines)
+    reads it instead of chunking again; merged or split chunks no longer show where nodes begin.
+    """
+    return [HeadingNode(node.path or (doc.meta.title,), node.start, node.end) for node in _nodes(doc.text)]
 
 
 def _lines(text: str) -> list[tuple[int, int]]:

@@ -2,8 +2,9 @@
 
 Document records (a tiny 1-d placeholder vector each, never searched) hold what incremental
 ingestion needs — the file's sha256, the pipeline fingerprint, the ids of its current chunks,
-its failure reason if any — and the document's clean text, so the UI can show a passage in
-context. Keeping that state inside Chroma rather than in a side file means a Chroma server
+its failure reason if any — the document's clean text, so the UI can show a passage in context,
+and its heading tree, so a course outline reads the structure ingest found instead of chunking
+again. Keeping that state inside Chroma rather than in a side file means a Chroma server
 deployment (``chroma_url``) behaves exactly like the embedded ``PersistentClient`` one.
 
 A third collection, staging, holds embedded chunks of files not yet committed. It is never
@@ -32,7 +33,7 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from ingest.faults import checkpoint
-from ingest.types import Chunk, DocumentMeta, year_of
+from ingest.types import Chunk, DocumentMeta, HeadingNode, year_of
 from ingest.vitokens import TOKENIZER_VERSION, segment_many
 from settings import Settings
 
@@ -86,6 +87,8 @@ class DocumentRecord:
     error: str = ""
     origin: str = "collection"  # "collection" | "upload"
     fmt: str = ""
+    # None: stored before ingest kept trees; the next ingest backfills it from the stored text.
+    headings: list[HeadingNode] | None = None
 
     def to_metadata(self) -> dict[str, Any]:
         meta = self.meta.as_dict()
@@ -99,6 +102,9 @@ class DocumentRecord:
             origin=self.origin,
             fmt=self.fmt,
             year=year_of(self.meta.date),
+            # Always written: Chroma merges an upserted record's metadata, so an absent key would
+            # keep a superseded version's tree.
+            headings=_headings_json(self.headings),
         )
         return meta
 
@@ -114,7 +120,17 @@ class DocumentRecord:
             error=str(meta.get("error", "")),
             origin=str(meta.get("origin", "collection")),
             fmt=str(meta.get("fmt", "")),
+            headings=_headings_from_json(str(meta.get("headings", ""))),
         )
+
+
+def _headings_json(headings: list[HeadingNode] | None) -> str:
+    """``[[path, start, end], ...]``; "" for a tree not computed yet."""
+    return "" if headings is None else json.dumps([[list(p), s, e] for p, s, e in headings], ensure_ascii=False)
+
+
+def _headings_from_json(stored: str) -> list[HeadingNode] | None:
+    return None if not stored else [HeadingNode(tuple(p), s, e) for p, s, e in json.loads(stored)]
 
 
 def make_client(settings: Settings) -> ClientAPI:
@@ -172,6 +188,17 @@ class ChunkIndex:
         got = self._documents.get(ids=[source], include=["documents"])
         docs = got["documents"] or []
         return docs[0] if docs else ""
+
+    def document_headings(self, source: str) -> list[HeadingNode] | None:
+        """``source``'s heading tree as ingest stored it; None when its record predates stored trees
+        (or there is no record), which ``app.py ingest`` repairs without embedding anything."""
+        got = self._documents.get(ids=[source], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return DocumentRecord.from_metadata(dict(metas[0])).headings if metas else None
+
+    def store_headings(self, source: str, headings: list[HeadingNode]) -> None:
+        """Give an existing record its heading tree, leaving its text and everything else alone."""
+        self._documents.update(ids=[source], metadatas=[{"headings": _headings_json(headings)}])
 
     def put_record(self, record: DocumentRecord, text: str) -> None:
         self._documents.upsert(

@@ -9,6 +9,7 @@ one place lets each stage be tested without the others.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 # Document kinds as users name them; "article" covers news, explainers and seed articles.
 DOCUMENT_KINDS = (
@@ -80,6 +81,19 @@ class Chunk:
     ordinal: int  # position of the chunk within its document
 
 
+class HeadingNode(NamedTuple):
+    """One node of a document's heading tree: a heading line and its body up to the next heading.
+
+    ``path`` is the chunker's labels from the root (what a chunk's ``section`` joins), so an outline
+    built from nodes and the citations of chunks agree on the numbering; ``[start, end)`` is the
+    node's span in the document text. The untitled preamble's path is the document title.
+    """
+
+    path: tuple[str, ...]
+    start: int
+    end: int
+
+
 @dataclass
 class FileFailure:
     """A file that could not be ingested, with the reason shown to the user."""
@@ -103,6 +117,8 @@ class IngestReport:
     chunks_resumed: int = 0
     # ...and chunks no record owns (superseded or of a file gone since), removed at the start.
     chunks_healed: int = 0
+    # Records stored before ingest kept heading trees, given theirs from their stored text.
+    headings_backfilled: int = 0
     seconds: float = 0.0
     failures: list[FileFailure] = field(default_factory=list)
     # Files in the folder that are not indexed on purpose (unsupported, duplicate, link leaving the

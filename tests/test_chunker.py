@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from transformers import AutoTokenizer
 
-from ingest.chunker import PATH_SEPARATOR, chunk_document, chunk_id
+from ingest.chunker import PATH_SEPARATOR, chunk_document, chunk_id, heading_tree
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
 from ingest.metadata import read_manifest
 from ingest.types import Chunk, LoadedDocument
@@ -85,6 +86,22 @@ def test_every_deepest_point_starts_a_chunk_and_paths_follow_numbering(collectio
         siblings = markers == expected[:-1] and len(numbers) < 3
         assert siblings or markers[: len(expected)] == expected, chunk.section
         assert all(f"\n{marker} " in f"\n{chunk.text}" for marker in markers[len(expected) :])
+
+
+def test_heading_tree_is_what_the_chunker_cuts_along(collection) -> None:
+    """With no token budget every heading node is a chunk of its own, cited by the node's path: the
+    tree ingest stores and the chunks' section paths share one numbering, which course outlines need."""
+    for source, doc in collection[0].items():
+        tree = heading_tree(doc)
+        unbudgeted = chunk_document(doc, lambda _: 0, max_tokens=1, min_tokens=0)
+        assert [(PATH_SEPARATOR.join(n.path), n.start, n.end) for n in tree] == [
+            (c.section, c.start, c.end) for c in unbudgeted
+        ], source
+        assert all(a.end < b.start for a, b in pairwise(tree)), source
+        for chunk in chunks_of(collection, source):
+            section = tuple(chunk.section.split(PATH_SEPARATOR))
+            covered = [n.path for n in tree if n.start < chunk.end and chunk.start < n.end]
+            assert any(path[: len(section)] == section for path in covered), (source, chunk.section)
 
 
 def test_hd_06_point_with_lettered_items_stays_whole(collection) -> None:

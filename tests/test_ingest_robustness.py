@@ -17,10 +17,12 @@ import pymupdf
 import pytest
 
 from ingest.embedder import Embedder
+from ingest.healing import ingest_lock
 from ingest.keyword_index import remove_stale_temp_dirs
 from ingest.loaders import DocumentLoadError, load_document
 from ingest.metadata import read_manifest
-from ingest.pipeline import IngestLockedError, Ingestor, PruneRefusedError, ingest_lock, scan_collection, source_of
+from ingest.pipeline import IngestLockedError, Ingestor, PruneRefusedError
+from ingest.scan import scan_collection, source_of
 from ingest.service import collection_stats, open_index
 from ingest.textclean import MIN_VIETNAMESE_SHARE, vietnamese_share
 from settings import Settings

@@ -13,7 +13,7 @@ import pytest
 from assistant.injection import instruction_match, is_instruction
 from assistant.support import split_sentences
 from ingest.loaders import load_document
-from ingest.pipeline import collection_files
+from ingest.scan import collection_files
 from tests.conftest import CORPUS
 
 # At most one flagged sentence per this many of the collection's (none are instructions).

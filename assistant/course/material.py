@@ -18,9 +18,8 @@ from assistant.course.model import OutlineSection
 from assistant.injection import is_instruction
 from assistant.support import sentence_spans, strip_citations
 from assistant.types import Passage
-from ingest.chunker import PATH_SEPARATOR, chunk_document
 from ingest.index import ChunkIndex
-from ingest.types import DocumentMeta, LoadedDocument
+from ingest.types import DocumentMeta, HeadingNode
 from ingest.vitokens import normalize
 
 MIN_WORDS = 6  # shorter sentences are headings or fragments, not teachable statements
@@ -43,6 +42,9 @@ class Document:
     meta: DocumentMeta
     text: str
     chunks: list[Passage]  # sorted by start
+    # Every heading node in document order, as ingest stored it, so the outline and the citations
+    # agree on the numbering (the chunker's paths).
+    headings: list[HeadingNode]
     _starts: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -54,14 +56,6 @@ class Document:
         return self.chunks[i] if i >= 0 and self.chunks[i].end >= end else None
 
     @cached_property
-    def headings(self) -> list[tuple[tuple[str, ...], int, int]]:
-        """(path, start, end) of every heading node, from the chunker itself so outline and
-        citations agree on the numbering: with no token budget it yields one chunk per node."""
-        loaded = LoadedDocument(self.meta, self.text, fmt="")
-        nodes = chunk_document(loaded, lambda _: 0, max_tokens=1, min_tokens=0)
-        return [(tuple(n.section.split(PATH_SEPARATOR)), n.start, n.end) for n in nodes]
-
-    @cached_property
     def group_titles(self) -> dict[tuple[str, ...], str]:
         """Group key -> its heading's full first line ("3. Điều 4: Giới thiệu và kết nạp…")."""
         titles: dict[tuple[str, ...], str] = {}
@@ -71,9 +65,19 @@ class Document:
 
 
 def load_document(index: ChunkIndex, meta: DocumentMeta) -> Document:
-    """All stored chunks of a document in order, straight from the index, so no step depends on ranking."""
+    """All stored chunks of a document in order, straight from the index, so no step depends on ranking.
+
+    An index stored before ingest kept heading trees is refused with what to run rather than
+    repaired here: building a course only reads the index.
+    """
+    headings = index.document_headings(meta.source)
+    if headings is None:
+        raise ValueError(
+            f"Chỉ mục chưa lưu cấu trúc đề mục của “{meta.source}”: hãy chạy `app.py ingest` (không cần nhúng lại) "
+            f"/ The index has no heading tree for “{meta.source}” yet: run `app.py ingest` (nothing is re-embedded)."
+        )
     chunks = [Passage.from_chunk(c.id, c.metadata, c.text) for c in index.document_chunks(meta.source)]
-    return Document(meta, index.document_text(meta.source), chunks)
+    return Document(meta, index.document_text(meta.source), chunks, headings)
 
 
 @dataclass(frozen=True)
