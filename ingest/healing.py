@@ -57,7 +57,8 @@ def reconcile(
     """Heal what a crash between two writes left: remove chunks no record lists and the keyword
     index's temp folders; return the documents whose listed chunks are not all there, which are
     then re-ingested whatever their hash says."""
-    remove_stale_temp_dirs(keyword_path)
+    for stale in remove_stale_temp_dirs(keyword_path):
+        logger.info("removed %s, left by an interrupted keyword index save", stale)
     live = set(index.all_chunks(include=())["ids"])
     owned = {chunk_id for record in records.values() for chunk_id in record.chunk_ids}
     ownerless = live - owned

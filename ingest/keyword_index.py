@@ -9,6 +9,7 @@ incremental update to get wrong.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -21,6 +22,8 @@ import bm25s
 import numpy as np
 
 from ingest.faults import checkpoint
+
+logger = logging.getLogger(__name__)
 
 _META_FILE = "keyword_meta.json"
 _BM25_DIR = "bm25"
@@ -130,8 +133,12 @@ class KeywordIndex:
             if ids:
                 bm25 = bm25s.BM25.load(str(Path(path) / _BM25_DIR), show_progress=False)
                 if int(bm25.scores["num_docs"]) != len(ids):
+                    logger.warning("keyword index at %s is inconsistent; it will be rebuilt", path)
                     return None
-        except (OSError, ValueError, KeyError, TypeError):
+        except FileNotFoundError:  # not built yet, or between the two renames of a save
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            logger.warning("keyword index at %s is unreadable (%r); it will be rebuilt", path, error)
             return None
         return cls(ids, bm25), fingerprint
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
@@ -63,7 +64,10 @@ def test_removed_file_loses_its_chunks(tiny_index: Settings, embedder: Embedder)
     assert TINY[0] not in ingestor.index.records()
 
 
-def test_bad_file_is_reported_and_skipped(tiny_index: Settings, embedder: Embedder) -> None:
+def test_bad_file_is_reported_and_skipped(
+    tiny_index: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="ingest.pipeline")
     (tiny_index.collection_path / "official" / "hong.pdf").write_bytes(b"%PDF-1.7 this is not a pdf")
     (tiny_index.collection_path / "rong.txt").write_text("   \n", "utf-8")
 
@@ -72,6 +76,8 @@ def test_bad_file_is_reported_and_skipped(tiny_index: Settings, embedder: Embedd
     failed = {f.source: f.reason for f in report.failures}
     assert set(failed) == {"official/hong.pdf", "rong.txt"}
     assert all(reason for reason in failed.values())
+    logged = [r.getMessage() for r in caplog.records if r.name == "ingest.pipeline"]
+    assert all(any(source in m and reason in m for m in logged) for source, reason in failed.items()), logged
     assert report.files_unchanged == 2 and report.chunks_embedded == 0  # the good files were already indexed
     stats = collection_stats(tiny_index, open_index(tiny_index, embedder)[1])
     assert {d["source"] for d in stats["documents"]} == set(TINY)
