@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ingest.embedder import Embedder
-from ingest.pipeline import ingest_lock
+from ingest.healing import ingest_lock
 from ingest.service import open_index
 from ingest.uploads import UploadReport, ingest_uploads, refusal
 from settings import Settings
