@@ -1,49 +1,53 @@
 """Decide an exam item by the evidence, without an LLM, or decline.
 
-Each option is read as a claim: the stem with that option. The evidence is every sentence of the
-passages retrieved for the stem with all its options and for the stem with each option (a stem
-like "ý kiến nào đúng?" says nothing by itself; the options carry the information). A sentence
-supports an option when it is about the stem (its words, weighted by rarity) and holds what
-distinguishes that option from the others: its rarer words and, above all, its numbers exactly.
-A true/false statement is true when one sentence holds nearly all of it with the same numbers and
-the same negation; it is false when the sentence that best matches it differs in those; when no
-sentence is about it at all, the collection does not settle it and the item is declined.
+The evidence is every sentence (and ";" clause) of the passages retrieved for the stem with all its
+options and for the stem with each option: a stem like "ý kiến nào đúng?" says nothing by itself.
+
+- A four-option item: each option is read as a claim, the stem with that option. A unit supports
+  an option when it is about the stem (its words, weighted by rarity) and holds what distinguishes
+  that option from the others: its rarer words and, above all, its amounts exactly, without
+  filling the option's slot with something else. Options held equally are declined, not guessed.
+- A true/false statement is read against the unit that holds most of it, word by word in order
+  (``assistant.exam_evidence``): true when that unit holds nearly all of it, every amount sits
+  where the evidence puts the same amount, and no slot is filled otherwise (another body, a
+  negation or "trừ" on one side only); false otherwise; declined when no unit is about it at all.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.evidence import IdfLookup, strip_marker
 from assistant.exam import VERDICTS, ExamItem, is_meta_option
-from assistant.references import parse_references
-from assistant.support import split_sentences
+from assistant.exam_evidence import (
+    Claim,
+    IdfLookup,
+    Reading,
+    Unit,
+    claim_text,
+    is_number,
+    numbers_of,
+    read,
+    read_number,
+    units_of,
+)
 from assistant.types import AnswerPart, Citation, Passage
 from ingest.vitokens import segment
 
 # Tuned on eval/questions/exam.jsonl by eval/exam.py; see eval/reports/exam/.
 SUPPORT_BAR = 0.4  # an option's support below this is "not stated by the collection"
 MARGIN = 0.02  # the best option must lead the next by this much, or the evidence does not decide
-ABOUT_BAR = 0.45  # a true/false statement with no sentence holding this share of it is declined
-TRUE_BAR = 0.6  # ... and true only when one sentence holds this share of it, with the same numbers and negation
+ABOUT_BAR = 0.45  # a true/false statement with no unit holding this share of it is declined
+MC_KINDS = ("sentence", "clause")  # units an option is weighed against (adjacent pairs blur which option is held)
+JOIN_GAIN = 0.15  # two adjacent sentences are read as one when they hold this much more of a claim
+TRUE_BAR = 0.6  # ... and true only when a unit holds this share of it and says nothing else in its slots
+PLACE_BAR = 0.5  # an amount is read where at least this share of its surroundings recurs
+READ_UNITS = 12  # units aligned word by word with a claim: the best covering ones
 PASSAGES_PER_QUERY = 5
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _BLANK = re.compile(r"…{2,}|\.{4,}|_{3,}")
-_YEAR_IN_PARENTHESES = re.compile(r"\((?:năm\s+)?\d{4}\)")
-# Spelt numbers count as numbers where they are amounts or ranks: "sáu tháng", "năm thứ hai".
-# ("năm" alone is also "year", so it is read as five only before a unit.)
-_DIGITS = ["", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười"]
-_NUMERALS = {word: str(n) for n, word in enumerate(_DIGITS)}
-_NUMERALS |= {"mốt": "1", "tư": "4", "nhất": "1"}
-_UNITS = r"(?:ngày|tháng|năm|tuần|quý|lần|tuổi|người|đảng viên|đồng chí|nhiệm kỳ|kỳ)"
-_SPELT = re.compile(
-    rf"(?i)(?<!\w)(thứ\s+)?(một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|mốt|tư|nhất)(?!\w)"
-    rf"(?(1)|(?=\s+{_UNITS}\b))()"
-)
-_NEGATION = re.compile(r"\b(?:không|chưa|chẳng|cấm|not|no|never)\b", re.IGNORECASE)
 _META_ALL = re.compile(r"^(?:cả|tất cả|all of the above)", re.IGNORECASE)
 _META_NONE = re.compile(r"^(?:không có|none of the above)", re.IGNORECASE)
 _META_PAIR = re.compile(r"^([A-E]) và ([A-E])\b", re.IGNORECASE)
@@ -53,22 +57,12 @@ Expand = Callable[[str], Sequence[str]]
 
 
 @dataclass
-class Evidence:
-    """One sentence of a retrieved passage, with its words and numbers."""
-
-    passage: Passage
-    sentence: str
-    tokens: frozenset[str]
-    numbers: frozenset[str]
-
-
-@dataclass
 class ExamVerdict:
     """The choice (a letter, Đúng/Sai) or None when declined, with what settled it."""
 
     choice: str | None
     support: dict[str, float] = field(default_factory=dict)  # per letter, or per verdict
-    evidence: Evidence | None = None
+    evidence: Unit | None = None
 
     @property
     def declined(self) -> bool:
@@ -83,12 +77,12 @@ def decide(item: ExamItem, search: Search, idf: IdfLookup, expand: Expand | None
     """
     queries = [" ".join((item.stem, *item.options))]
     queries += [f"{item.stem} {option}" for option in item.options if not is_meta_option(option)]
-    evidence = _sentences(passage for query in queries for passage in search(query)[:PASSAGES_PER_QUERY])
+    units = units_of(passage for query in queries for passage in search(query)[:PASSAGES_PER_QUERY])
     if expand is not None:
         item = ExamItem(_with_terms(item.stem, expand), tuple(_with_terms(o, expand) for o in item.options))
     if item.kind == "true_false":
-        return _judge(item.stem, evidence, idf)
-    return _choose(item, evidence, idf)
+        return _judge(item.stem, units, idf)
+    return _choose(item, units, idf)
 
 
 def _with_terms(text: str, expand: Expand) -> str:
@@ -98,62 +92,50 @@ def _with_terms(text: str, expand: Expand) -> str:
     return " ".join([*terms, *_NUMBER.findall(text)]) if terms else text
 
 
-def _sentences(passages: Iterable[Passage]) -> list[Evidence]:
-    seen: set[str] = set()
-    found: list[Evidence] = []
-    for passage in passages:
-        if passage.id in seen:
-            continue
-        seen.add(passage.id)
-        for line in passage.text.splitlines():
-            for sentence in split_sentences(line):
-                numbers = numbers_of(strip_marker(sentence.strip()))
-                found.append(Evidence(passage, sentence, frozenset(segment(sentence)), numbers))
-    return found
+def _readings(claim: Claim, units: Sequence[Unit]) -> list[Reading]:
+    """The best covering units, aligned with the claim, best first."""
+    best = sorted(units, key=lambda unit: claim.covered(unit.bag), reverse=True)[:READ_UNITS]
+    return [read(claim, unit) for unit in best]
 
 
-def numbers_of(text: str) -> frozenset[str]:
-    """The amounts a claim states, as written without leading zeros ("03 cán bộ" is "3 cán bộ"):
-    not the numbers naming the documents it cites ("Theo Hướng dẫn 45-HD/BTCTW", "Điều lệ (2011)")."""
-    for ref in parse_references(text):
-        text = text.replace(ref.raw, " ")
-    text = _YEAR_IN_PARENTHESES.sub(" ", text)
-    text = _SPELT.sub(lambda m: f"{m.group(1) or ''}{_NUMERALS[m.group(2).casefold()]}{m.group(3) or ''}", text)
-    return frozenset(re.sub(r"(?<![\d.,/])0+(?=\d)", "", number) for number in _NUMBER.findall(text))
-
-
-def _covered(weights: Mapping[str, float], tokens: frozenset[str]) -> float:
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
+def _with_option(stem: str, option: str) -> str:
+    """The claim an option makes: the option in the stem's blank, or after the stem."""
+    return _BLANK.sub(option, stem, count=1) if _BLANK.search(stem) else f"{stem} {option}"
 
 
 def _weights(text: str, idf: IdfLookup, drop: frozenset[str] = frozenset()) -> dict[str, float]:
-    tokens = [t for t in dict.fromkeys(segment(text)) if t not in drop]
+    tokens = [t for t in dict.fromkeys(segment(claim_text(text))) if t not in drop]
     weights = idf(tokens)
     return {t: weights.get(t, 0.0) for t in tokens if weights.get(t, 0.0) > 0}
 
 
-def _choose(item: ExamItem, evidence: Sequence[Evidence], idf: IdfLookup) -> ExamVerdict:
+def _covered(weights: dict[str, float], tokens: frozenset[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
+
+
+def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup) -> ExamVerdict:
     stem = _weights(item.stem, idf)
     options = dict(zip(item.letters, item.options, strict=True))
     plain = {letter: text for letter, text in options.items() if not is_meta_option(text)}
     # Words every option shares say nothing about which one is right.
     shared = frozenset.intersection(*(frozenset(segment(text)) for text in plain.values())) if plain else frozenset()
-    support: dict[str, float] = {}
-    best_evidence: dict[str, Evidence] = {}
     # A blank to fill ("Lý lịch phải được …… thẩm tra") places the option in the stem's sentence, so
     # an option may name what the stem also names elsewhere ("chi bộ"): its words all count.
     said = frozenset() if _BLANK.search(item.stem) else frozenset(stem)
+    support: dict[str, float] = {}
+    best_evidence: dict[str, Unit] = {}
+    singles = [unit for unit in units if unit.kind in MC_KINDS]
     for letter, text in plain.items():
         own = _weights(text, idf, shared | said)
         numbers = numbers_of(text)
-        for piece in evidence:
-            if numbers and not numbers <= piece.numbers:
-                continue  # "90 ngày" is not supported by a sentence saying "30 ngày"
-            held = _covered(own, piece.tokens) if own else (1.0 if numbers else 0.0)
-            score = held * (0.5 + 0.5 * _covered(stem, piece.tokens))
+        for unit in singles:
+            if numbers and not numbers <= unit.numbers:
+                continue  # "90 ngày" is not supported by a unit saying "30 ngày"
+            held = _covered(own, unit.terms) if own else (1.0 if numbers else 0.0)
+            score = held * (0.5 + 0.5 * _covered(stem, unit.terms))
             if score > support.get(letter, 0.0):
-                support[letter], best_evidence[letter] = score, piece
+                support[letter], best_evidence[letter] = score, unit
     for letter in plain:
         support.setdefault(letter, 0.0)
     stated = {letter for letter, score in support.items() if score >= SUPPORT_BAR}
@@ -163,8 +145,8 @@ def _choose(item: ExamItem, evidence: Sequence[Evidence], idf: IdfLookup) -> Exa
         pair = _META_PAIR.match(text)
         others = set(plain)
         if _META_ALL.match(text) and stated == others:
-            return ExamVerdict(letter, support, max(best_evidence.values(), key=lambda e: len(e.tokens), default=None))
-        if _META_NONE.match(text) and not stated and evidence:
+            return ExamVerdict(letter, support, max(best_evidence.values(), key=lambda e: len(e.words), default=None))
+        if _META_NONE.match(text) and not stated and units:
             return ExamVerdict(letter, support)
         if pair and {pair.group(1).upper(), pair.group(2).upper()} == stated:
             return ExamVerdict(letter, support, best_evidence.get(pair.group(1).upper()))
@@ -172,23 +154,31 @@ def _choose(item: ExamItem, evidence: Sequence[Evidence], idf: IdfLookup) -> Exa
     if not ranked or support[ranked[0]] < SUPPORT_BAR:
         return ExamVerdict(None, support)
     if len(ranked) > 1 and support[ranked[0]] - support[ranked[1]] < MARGIN:
-        return ExamVerdict(None, support)
+        return ExamVerdict(None, support)  # equally held: a guess would be quoted with confidence
     return ExamVerdict(ranked[0], support, best_evidence.get(ranked[0]))
 
 
-def _judge(statement: str, evidence: Sequence[Evidence], idf: IdfLookup) -> ExamVerdict:
-    weights = _weights(statement, idf)
-    if not weights or not evidence:
+def _judge(statement: str, units: Sequence[Unit], idf: IdfLookup) -> ExamVerdict:
+    """Đúng when the unit that holds most of the statement fills every slot the same way and every
+    amount sits where the evidence puts it; Sai when it fills a slot otherwise or holds too little;
+    declined when no unit is about the statement at all. Two adjacent sentences count as one unit
+    only when together they hold clearly more than either alone (a claim that joins two facts)."""
+    claim = Claim.of(statement, idf)
+    if not claim.total or not units:
         return ExamVerdict(None)
-    best = max(evidence, key=lambda piece: _covered(weights, piece.tokens))
-    held = _covered(weights, best.tokens)
-    if held < ABOUT_BAR:
-        return ExamVerdict(None, {VERDICTS[0]: held})
-    numbers = numbers_of(statement)
-    same_numbers = numbers <= best.numbers or not best.numbers
-    same_negation = bool(_NEGATION.search(statement)) == bool(_NEGATION.search(best.sentence))
-    true = held >= TRUE_BAR and same_numbers and same_negation
-    return ExamVerdict(VERDICTS[0] if true else VERDICTS[1], {VERDICTS[0]: held}, best)
+    readings = _readings(claim, [u for u in units if u.kind != "pair"])
+    best = readings[0]
+    joined = _readings(claim, [u for u in units if u.kind == "pair"])[:1]
+    if joined and joined[0].coverage >= best.coverage + JOIN_GAIN:
+        best = joined[0]
+    if best.coverage < ABOUT_BAR:
+        return ExamVerdict(None, {VERDICTS[0]: best.coverage})
+    for position, word in enumerate(claim.words):
+        number = read_number(claim, position, units) if is_number(word) else None
+        if number is not None and number.agreement >= PLACE_BAR and not number.agrees:
+            return ExamVerdict(VERDICTS[1], {VERDICTS[0]: best.coverage}, number.unit)
+    true = best.coverage >= TRUE_BAR and not best.conflicts
+    return ExamVerdict(VERDICTS[0] if true else VERDICTS[1], {VERDICTS[0]: best.coverage}, best.unit)
 
 
 # What an exam answer says around its choice, in the asker's language.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.exam import ExamItem, exam_item, is_meta_option, parse_exam_item
-from assistant.exam_answer import numbers_of
+from assistant.exam_evidence import numbers_of
 
 OPTIONS = ("30 ngày làm việc", "60 ngày làm việc", "90 ngày làm việc", "120 ngày làm việc")
 STEM = "Chi bộ phải tổ chức lễ kết nạp trong thời hạn bao lâu?"

@@ -1,0 +1,101 @@
+"""Reading a claim against evidence in order: amounts in their place, negations and swapped slots.
+
+The passages are sentences of the collection (QĐ 294, HD 06, Điều lệ), given here as text so each
+mechanism is checked alone; every word weighs the same, so no collection statistics are involved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from assistant.exam import ExamItem
+from assistant.exam_answer import decide
+from assistant.exam_evidence import claim_text, numbers_of, units_of, words_of
+from assistant.types import Passage
+
+HUY_HIEU = (
+    "Đảng viên bị bệnh nặng được xét tặng Huy hiệu 30, 40, 45, 50, 55, 60, 65 năm tuổi Đảng sớm, nhưng thời gian "
+    "xét tặng sớm không được quá 12 tháng so với thời gian quy định. Đảng viên bị bệnh nặng được xét tặng Huy hiệu "
+    "70, 75, 80, 85, 90 năm tuổi Đảng sớm, nhưng thời gian xét tặng sớm không được quá 24 tháng so với thời gian "
+    "quy định."
+)
+TAM_THOI = (
+    "b) Đảng viên sinh hoạt đảng tạm thời có nhiệm vụ và quyền hạn: Ở nơi sinh hoạt chính thức thì thực hiện đầy "
+    "đủ nhiệm vụ và quyền theo quy định tại Điều 2 và Điều 3 Điều lệ Đảng; ở nơi sinh hoạt tạm thời thì trừ quyền "
+    "biểu quyết, ứng cử và bầu cử."
+)
+TUOI_DANG = (
+    "4.5.1. Đảng viên được công nhận chính thức thì tuổi đảng của đảng viên được tính từ ngày cấp có thẩm quyền "
+    "ra quyết định kết nạp, trừ thời gian không tham gia sinh hoạt đảng."
+)
+PHE_BINH = (
+    "Khi nhận được ý kiến phê bình, chất vấn, tổ chức đảng và đảng viên có trách nhiệm phải trả lời chậm nhất là "
+    "30 ngày làm việc đối với tổ chức cơ sở đảng và đảng viên."
+)
+
+
+def _passage(text: str, n: int = 1) -> Passage:
+    return Passage(f"p{n}", "official/test.md", "", "", "", "", "", text, 0, len(text), 0.5)
+
+
+def _flat(tokens: Sequence[str]) -> Mapping[str, float]:
+    return dict.fromkeys(tokens, 1.0)
+
+
+def _decide(statement: str, *texts: str, options: Sequence[str] = ()) -> str | None:
+    passages = [_passage(text, n) for n, text in enumerate(texts)]
+    return decide(ExamItem(statement, tuple(options)), lambda _: passages, _flat).choice
+
+
+def test_a_statement_the_evidence_states_is_true() -> None:
+    statement = "Đảng viên bị bệnh nặng được xét tặng Huy hiệu 70 năm tuổi Đảng sớm, nhưng không được quá 24 tháng"
+    assert _decide(statement, HUY_HIEU) == "Đúng"
+
+
+def test_an_amount_read_where_the_evidence_puts_another_is_false() -> None:
+    """The first sentence holds 12 months, but for the 30-65-year badges: 70 years gets 24."""
+    statement = "Đảng viên bị bệnh nặng được xét tặng Huy hiệu 70 năm tuổi Đảng sớm, nhưng không được quá 12 tháng"
+    assert _decide(statement, HUY_HIEU) == "Sai"
+
+
+def test_a_right_the_evidence_excepts_is_false() -> None:
+    statement = "Ở nơi sinh hoạt tạm thời, đảng viên được thực hiện đầy đủ quyền biểu quyết, ứng cử và bầu cử"
+    assert _decide(statement, TAM_THOI) == "Sai"
+
+
+def test_a_swapped_body_is_false() -> None:
+    statement = "Tuổi đảng được tính từ ngày chi bộ tổ chức lễ kết nạp, trừ thời gian không tham gia sinh hoạt đảng"
+    assert _decide(statement, TUOI_DANG) == "Sai"
+    same = "Tuổi đảng được tính từ ngày cấp có thẩm quyền ra quyết định kết nạp, trừ thời gian không sinh hoạt đảng"
+    assert _decide(same, TUOI_DANG) == "Đúng"
+
+
+def test_nothing_about_the_statement_is_declined() -> None:
+    assert _decide("Đảng viên phải nộp bản kê khai tài sản hằng năm trước ngày 31 tháng 12", TUOI_DANG) is None
+
+
+def test_the_option_the_evidence_states_is_chosen() -> None:
+    stem = "Tổ chức cơ sở đảng phải trả lời ý kiến phê bình của đảng viên chậm nhất trong bao nhiêu ngày làm việc?"
+    options = ("60 ngày làm việc", "30 ngày làm việc", "90 ngày làm việc", "15 ngày làm việc")
+    assert _decide(stem, PHE_BINH, options=options) == "B"
+
+
+def test_the_source_people_and_year_of_a_story_are_not_part_of_the_claim() -> None:
+    text = (
+        "Đồng chí Quang không đóng đảng phí ba tháng trong năm 2025. Theo Quy định 294-QĐ/TW, chi bộ đề nghị xóa tên."
+    )
+    kept = claim_text(text)
+    assert "Quang" not in kept and "2025" not in kept and "294" not in kept
+    assert "ba tháng" in kept and "chi bộ đề nghị xóa tên" in kept
+    assert numbers_of(text) == {"3", "2025"}  # "294" names a document; "ba tháng" is an amount
+
+
+def test_units_are_sentences_clauses_and_adjacent_pairs() -> None:
+    text = "3.5.3. Chỉ kết nạp lại một lần.\n3.5.4. Những đảng viên được kết nạp lại phải trải qua thời gian dự bị."
+    units = units_of([_passage(text)])
+    kinds = [unit.kind for unit in units]
+    assert kinds.count("sentence") == 2 and kinds.count("pair") == 1
+    pair = next(unit for unit in units if unit.kind == "pair")
+    assert set(words_of("chỉ kết nạp lại một lần dự bị")) <= pair.bag  # "một lần" read as "1 lần"
+    clauses = [unit for unit in units_of([_passage(TAM_THOI)]) if unit.kind == "clause"]
+    assert len(clauses) == 2 and "trừ" in clauses[1].bag
