@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from assistant.answering import Answerer
 from assistant.exam import ExamItem, exam_item, parse_exam_item
-from assistant.exam_answer import decide, exam_answer
+from assistant.exam_answer import ExamVerdict, decide, exam_answer
 from assistant.glossary import detect_language, load_glossary
 from assistant.llm import Generator
 from assistant.parts import SHIPPED, Parts
@@ -135,19 +135,25 @@ class Assistant:
     def _answer(self, turns: Iterator[Turn]) -> Iterator[AnswerEvent]:
         yield from self.answerer.stream(turns)
 
+    def decide(self, item: ExamItem, filters: Filters | None = None, seen: list[Passage] | None = None) -> ExamVerdict:
+        """The option or verdict the collection settles for ``item``, or a decline; the passages
+        searched are appended to ``seen``. Chat, eval and the course's quiz check all decide here."""
+
+        def search(text: str) -> list[Passage]:
+            passages = self.retrieve(text, filters)
+            if seen is not None:
+                seen.extend(passages)
+            return passages
+
+        return decide(item, search, self.keyword.idf, self.glossary.expand)
+
     def _exam(self, turn: Turn, item: ExamItem) -> AnswerResult:
         """Decide an exam item by the evidence (assistant.exam_answer), in either mode: the choice
         must rest on a cited sentence, which the extractive decision gives or declines for."""
         started = time.perf_counter()
         language = "en" if detect_language(item.stem) == "en" else "vi"
         searched: list[Passage] = []
-
-        def search(text: str) -> list[Passage]:
-            passages = self.retrieve(text, turn.filters)
-            searched.extend(passages)
-            return passages
-
-        verdict = decide(item, search, self.keyword.idf, self.glossary.expand)
+        verdict = self.decide(item, turn.filters, searched)
         answer = exam_answer(item, verdict, language)
         result = AnswerResult(
             question=turn.question,

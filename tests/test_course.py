@@ -20,6 +20,7 @@ import pytest
 from assistant.chain import Assistant
 from assistant.course import BLANK, REWRITE_ABOVE_WORDS, Course, build_course
 from assistant.course_export import HEADINGS, course_markdown, write_course
+from assistant.exam import ExamItem
 from assistant.llm import generator_status
 from assistant.support import checker_for
 from assistant.ui.course_tab import CourseCallbacks, build_course_tab, file_slug
@@ -132,6 +133,17 @@ def test_quiz_has_four_unique_options_exactly_one_of_them_in_the_cited_passage(c
     letters = Counter(q.answer_letter for q in course.quiz)
     assert max(letters.values()) <= math.ceil(len(course.quiz) / 4)
     assert len({normalize(q.options[q.answer]) for q in course.quiz}) >= 8  # not ten times "12 tháng"
+
+
+def test_every_quiz_item_is_answered_back_from_its_cited_passage(course: Course, assistant: Assistant) -> None:
+    """The round trip: the exam answerer, given each item as a trainee sees it, picks the key and
+    settles it from the passage the item cites."""
+    assert len(course.quiz) == 10
+    for question in course.quiz:
+        verdict = assistant.decide(ExamItem(question.stem, tuple(question.options)))
+        assert verdict.choice == question.answer_letter, question.statement
+        assert verdict.evidence is not None
+        assert verdict.evidence.passage.id == course.citation(question.citation).passage.id
 
 
 def test_amount_questions_offer_amounts_from_the_same_documents(course: Course) -> None:

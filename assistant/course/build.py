@@ -18,7 +18,7 @@ from assistant.course.outline import lesson_outline
 from assistant.course.quiz import quiz_questions
 from assistant.course.selection import chosen_groups, retrieve, topic_queries, topic_terms
 from assistant.course.terms import glossary_entries
-from assistant.course.verify import verified
+from assistant.course.verify import answered_back, verified
 from assistant.glossary import load_glossary
 from assistant.llm import Generator
 from assistant.types import Citation, Mode, Passage
@@ -76,7 +76,7 @@ def build_course(
     rewriter = make_rewriter(assistant, mode, generator, checker, notes)
     key_points = choose_key_points(topic, outline, material, rewriter)
     entries = glossary_entries(material, glossary)
-    quiz = quiz_questions(topic, material, documents, questions)
+    quiz = quiz_questions(topic, material, documents, questions, keep=answered_back(assistant.decide))
     key_points, quiz, dropped = verified(key_points, quiz, checker)
     citations = Citations()
     for item, sentence in [*key_points, *entries, *quiz]:

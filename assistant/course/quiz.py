@@ -9,6 +9,7 @@ answer, and the answer letters are spread evenly, seeded by the topic so a quiz 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import random
 import re
@@ -88,10 +89,15 @@ class _Pool:
 
 
 def quiz_questions(
-    topic: str, material: Sequence[Sentence], documents: dict[str, Document], count: int
+    topic: str,
+    material: Sequence[Sentence],
+    documents: dict[str, Document],
+    count: int,
+    keep: Callable[[QuizQuestion, Sentence], bool] | None = None,
 ) -> list[tuple[QuizQuestion, Sentence]]:
     """Fill-in-the-blank questions spread over the outline: each section's best before any
-    section's second; sentences with an amount before those with only a body."""
+    section's second; sentences with an amount before those with only a body. ``keep`` vets each
+    candidate before it takes a place (checked lazily, only until ``count`` are kept)."""
     pool = _Pool.of(documents.values())
     by_section: dict[int, list[tuple[QuizQuestion, Sentence]]] = defaultdict(list)
     for sentence in sorted(material, key=_quiz_priority):
@@ -102,20 +108,25 @@ def quiz_questions(
     ordered: list[tuple[QuizQuestion, Sentence]] = []
     for round_ in range(max((len(q) for q in by_section.values()), default=0)):
         ordered += [questions[round_] for questions in by_section.values() if len(questions) > round_]
-    chosen = sorted(_varied(ordered, count), key=lambda pair: (pair[1].section, pair[1].start))
+    chosen = sorted(_varied(ordered, count, keep), key=lambda pair: (pair[1].section, pair[1].start))
     return _arranged(chosen, topic)
 
 
-def _varied(ordered: list[tuple[QuizQuestion, Sentence]], count: int) -> list[tuple[QuizQuestion, Sentence]]:
-    """The first ``count`` questions, preferring ones whose answer no earlier question has: five
-    questions all answered "12 tháng" teach one fact."""
+def _varied(
+    ordered: list[tuple[QuizQuestion, Sentence]], count: int, keep: Callable[[QuizQuestion, Sentence], bool] | None
+) -> list[tuple[QuizQuestion, Sentence]]:
+    """The first ``count`` questions ``keep`` accepts, preferring ones whose answer no earlier
+    question has: five questions all answered "12 tháng" teach one fact."""
     answers: set[str] = set()
     fresh, repeated = [], []
     for pair in ordered:
         answer = normalize(pair[0].options[pair[0].answer])
         (repeated if answer in answers else fresh).append(pair)
         answers.add(answer)
-    return (fresh + repeated)[:count]
+    candidates = fresh + repeated
+    if keep is None:
+        return candidates[:count]
+    return list(itertools.islice((pair for pair in candidates if keep(*pair)), count))
 
 
 def _quiz_priority(sentence: Sentence) -> float:
