@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ingest.mentions import KIND_ABBREVIATIONS, mention_names
 from ingest.types import KIND_BY_ABBREVIATION, DocumentMeta, year_of
 
 CHARTER = "Điều lệ"
@@ -40,9 +41,6 @@ _KIND_ALIASES: dict[str, str] = {
     **dict.fromkeys(["quy chế"], "Quy chế"),
     **dict.fromkeys(["thông báo", "tb"], "Thông báo"),
 }
-# Kind -> the abbreviation printed in its numbers. "QĐ" is shared by Quy định and Quyết định,
-# which is why kind matching falls back to the printed abbreviation.
-_KIND_ABBREVIATIONS = {kind: abbr for abbr, kind in KIND_BY_ABBREVIATION.items()} | {"Quyết định": "QĐ"}
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -173,8 +171,7 @@ def mention_pattern(ref: DocRef) -> str | None:
     if not ref.number or not ref.kind:
         return None
     number = canonical_number(ref.number) if ref.number.isdecimal() else re.escape(ref.number)
-    names = [ref.kind.lower(), *([_KIND_ABBREVIATIONS[ref.kind].lower()] if ref.kind in _KIND_ABBREVIATIONS else [])]
-    kinds = "|".join(re.escape(name) for name in names)
+    kinds = "|".join(re.escape(name) for name in mention_names(ref.kind))
     return rf"(?i)(?:{kinds})\s*(?:số\s*)?0*{number}(?:[^0-9]|$)|(?:^|[^0-9])0*{number}\s*-\s*(?:{kinds})"
 
 
@@ -253,7 +250,7 @@ def _numbered_matches(ref: DocRef, catalog: Sequence[DocumentMeta]) -> list[Docu
         return same_number
     exact = [doc for doc in same_number if doc.kind == ref.kind]
     # Users mix up kinds that share a printed abbreviation (Quy định / Quyết định, both "QĐ").
-    return exact or [doc for doc in same_number if _printed_abbreviation(doc) == _KIND_ABBREVIATIONS.get(ref.kind)]
+    return exact or [doc for doc in same_number if _printed_abbreviation(doc) == KIND_ABBREVIATIONS.get(ref.kind)]
 
 
 _DOC_NUMBER = re.compile(r"^\s*(\d+)\s*[-–]\s*(\S.*?)\s*$")

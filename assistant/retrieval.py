@@ -12,11 +12,12 @@ import time
 from dataclasses import replace
 
 from assistant.abbreviations import abbreviated
-from assistant.references import DocRef, mention_pattern
+from assistant.references import DocRef, canonical_number, mention_pattern
 from assistant.retriever import Retriever, SearchRequest
 from assistant.turn import Turn, elapsed_ms, without_references
 from assistant.types import Filters, Passage
 from ingest.index import ChunkIndex
+from ingest.mentions import lookup_keys
 from settings import RetrievalSettings
 
 # Passages looked up inside the documents that name a missing document (``related``).
@@ -50,11 +51,20 @@ def retrieve(turn: Turn, retriever: Retriever, index: ChunkIndex, retrieval: Ret
 
 
 def mentions(index: ChunkIndex, refs: list[DocRef]) -> frozenset[str]:
-    """Chunks that name a referenced document missing from the collection."""
-    patterns = [p for p in map(mention_pattern, refs) if p]
-    if not patterns:
+    """Chunks that name a referenced document missing from the collection.
+
+    Looked up among the mentions ingest stored with each chunk; an index built before it stored
+    them (until the next ``app.py ingest`` backfills it) is scanned with the same references' regex.
+    """
+    named = [(ref, pattern) for ref in refs if (pattern := mention_pattern(ref))]
+    if not named:
         return frozenset()
-    return frozenset(index.ids_matching("|".join(f"(?:{p})" for p in patterns)))
+    # mention_pattern gave a pattern, so the ref has a kind and a number, which parsing keeps decimal.
+    keys = [key for ref, _ in named for key in lookup_keys(str(ref.kind), canonical_number(str(ref.number)))]
+    found = index.ids_mentioning(keys)
+    if found is None:
+        found = index.ids_matching("|".join(f"(?:{pattern})" for _, pattern in named))
+    return frozenset(found)
 
 
 def related(turn: Turn, retriever: Retriever, index: ChunkIndex) -> list[Passage]:

@@ -4,9 +4,9 @@ A kill can land between any two writes (see ``ingest.pipeline``), and an index c
 the code reading it; both leave stored state that no single write can be trusted to fix. So each
 run, holding the data folder's lock, first makes the stored state consistent again: chunks no
 record lists are removed, documents whose listed chunks are not all there are re-ingested, records
-stored before ingest kept heading trees get their tree from their stored text, and what an
-interrupted run left staged is cleared at the end. The lock exists because this repair would delete
-another run's freshly promoted chunks.
+stored before ingest kept heading trees get their tree from their stored text, chunks stored before
+ingest kept document mentions get theirs, and what an interrupted run left staged is cleared at the
+end. The lock exists because this repair would delete another run's freshly promoted chunks.
 """
 
 from __future__ import annotations
@@ -87,6 +87,17 @@ def backfill_headings(index: ChunkIndex, records: dict[str, DocumentRecord], rep
         report.headings_backfilled += 1
     if report.headings_backfilled:
         logger.info("heading trees backfilled from stored text for %d documents", report.headings_backfilled)
+
+
+def backfill_mentions(index: ChunkIndex) -> None:
+    """Give chunks stored before ingest kept document mentions (or by an older ``ingest.mentions``)
+    theirs, found in their stored text: nothing is embedded again, and until every chunk has them
+    retrieval keeps scanning, so the read path never has to write. Batched metadata updates: a kill
+    between two leaves the rest for the next run."""
+    missing = index.without_mentions()
+    if missing:
+        index.store_mentions(missing)
+        logger.info("document mentions backfilled from stored text for %d chunks", len(missing))
 
 
 def clear_staging(index: ChunkIndex, sources: set[str] | None) -> None:

@@ -21,9 +21,8 @@ one module (~400 lines): split, Chroma would be spoken in two places.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -34,6 +33,8 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from ingest.faults import checkpoint
+from ingest.mentions import MENTIONS, MENTIONS_VERSION, MENTIONS_VERSION_KEY, mention_metadata
+from ingest.records import DocumentRecord, headings_json
 from ingest.types import Chunk, DocumentMeta, HeadingNode, year_of
 from ingest.vitokens import TOKENIZER_VERSION, segment_many
 from settings import Settings
@@ -76,64 +77,6 @@ class StoredChunk:
     vector: np.ndarray | None = None
 
 
-@dataclass
-class DocumentRecord:
-    """The stored state of one source file."""
-
-    meta: DocumentMeta
-    sha256: str
-    pipeline: str
-    chunk_ids: list[str] = field(default_factory=list)
-    status: str = "ok"  # "ok" | "failed"
-    error: str = ""
-    origin: str = "collection"  # "collection" | "upload"
-    fmt: str = ""
-    # None: stored before ingest kept trees; the next ingest backfills it from the stored text.
-    headings: list[HeadingNode] | None = None
-
-    def to_metadata(self) -> dict[str, Any]:
-        meta = self.meta.as_dict()
-        meta.update(
-            sha256=self.sha256,
-            pipeline=self.pipeline,
-            chunk_ids=json.dumps(self.chunk_ids),
-            n_chunks=len(self.chunk_ids),
-            status=self.status,
-            error=self.error,
-            origin=self.origin,
-            fmt=self.fmt,
-            year=year_of(self.meta.date),
-            # Always written: Chroma merges an upserted record's metadata, so an absent key would
-            # keep a superseded version's tree.
-            headings=_headings_json(self.headings),
-        )
-        return meta
-
-    @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> DocumentRecord:
-        doc_meta = DocumentMeta(**{k: str(meta.get(k, "")) for k in DocumentMeta.__dataclass_fields__})
-        return cls(
-            meta=doc_meta,
-            sha256=str(meta.get("sha256", "")),
-            pipeline=str(meta.get("pipeline", "")),
-            chunk_ids=json.loads(str(meta.get("chunk_ids", "[]"))),
-            status=str(meta.get("status", "ok")),
-            error=str(meta.get("error", "")),
-            origin=str(meta.get("origin", "collection")),
-            fmt=str(meta.get("fmt", "")),
-            headings=_headings_from_json(str(meta.get("headings", ""))),
-        )
-
-
-def _headings_json(headings: list[HeadingNode] | None) -> str:
-    """``[[path, start, end], ...]``; "" for a tree not computed yet."""
-    return "" if headings is None else json.dumps([[list(p), s, e] for p, s, e in headings], ensure_ascii=False)
-
-
-def _headings_from_json(stored: str) -> list[HeadingNode] | None:
-    return None if not stored else [HeadingNode(tuple(p), s, e) for p, s, e in json.loads(stored)]
-
-
 def make_client(settings: Settings) -> ClientAPI:
     """Embedded store by default; a Chroma server when ``chroma_url`` is set."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -171,6 +114,7 @@ class ChunkIndex:
             metadata={"embedding_model": model_id, "hnsw:space": "cosine"},
             embedding_function=None,
         )
+        self._mentions_complete = False  # once True, stays so: every chunk written since has its mentions
         built_with = (self._chunks.metadata or {}).get("embedding_model")
         if built_with != model_id:
             raise IndexMismatchError(
@@ -199,7 +143,7 @@ class ChunkIndex:
 
     def store_headings(self, source: str, headings: list[HeadingNode]) -> None:
         """Give an existing record its heading tree, leaving its text and everything else alone."""
-        self._documents.update(ids=[source], metadatas=[{"headings": _headings_json(headings)}])
+        self._documents.update(ids=[source], metadatas=[{"headings": headings_json(headings)}])
 
     def put_record(self, record: DocumentRecord, text: str) -> None:
         self._documents.upsert(
@@ -292,6 +236,32 @@ class ChunkIndex:
         chunk rather than ranked ones, so a passage naming a document is found whatever its score."""
         return set(self._chunks.get(where_document={"$regex": pattern}, include=[])["ids"])
 
+    def ids_mentioning(self, keys: Sequence[str]) -> set[str] | None:
+        """Ids of the chunks that name any of ``keys`` (``ingest.mentions``), looked up rather than
+        scanned; None while some chunk predates stored mentions (``app.py ingest`` backfills them,
+        this read path never writes), and the caller must use ``ids_matching``."""
+        if not self._mentions_complete:
+            self._mentions_complete = not self.without_mentions(limit=1)
+            if not self._mentions_complete:
+                return None
+        clauses: list[dict[str, Any]] = [{MENTIONS: {"$contains": key}} for key in dict.fromkeys(keys)]
+        if not clauses:
+            return set()
+        where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+        return set(self._chunks.get(where=where, include=[])["ids"])
+
+    def without_mentions(self, limit: int | None = None) -> list[str]:
+        """Chunks whose mentions this version of ``ingest.mentions`` has not stored yet."""
+        where = {MENTIONS_VERSION_KEY: {"$ne": MENTIONS_VERSION}}
+        return list(self._chunks.get(where=where, limit=limit, include=[])["ids"])
+
+    def store_mentions(self, ids: Sequence[str]) -> None:
+        """Find the mentions of chunks ``ids`` in their stored text and store them, nothing else."""
+        for batch in _batches(list(ids)):
+            got = self._chunks.get(ids=batch, include=["documents"])
+            texts = got["documents"] or []
+            self._chunks.update(ids=got["ids"], metadatas=[mention_metadata(t, clear=True) for t in texts])
+
     def document_chunks(self, source: str) -> list[StoredChunk]:
         """Every stored chunk of ``source`` in document order (by start offset), for work that must
         see a whole document rather than what a query ranks (course outlines)."""
@@ -366,6 +336,7 @@ def chunk_metadata(chunk: Chunk, meta: DocumentMeta, tokens: str) -> dict[str, A
         "year": year_of(meta.date),
         "tokens": tokens,
         "tokenizer": TOKENIZER_VERSION,
+        **mention_metadata(chunk.text),
     }
 
 

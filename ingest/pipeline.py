@@ -21,7 +21,7 @@ that run's freshly promoted chunks.
 
 This module decides what a run does and in which order; the steps live beside it: ``ingest.scan``
 (which files, and why the others are skipped), ``ingest.healing`` (the lock, reconcile, heading-tree
-backfill, leftover staging) and ``ingest.staging`` (windowed embedding and the per-file commit).
+and mention backfills, leftover staging) and ``ingest.staging`` (windowed embedding and the per-file commit).
 """
 
 from __future__ import annotations
@@ -40,7 +40,14 @@ from ingest.chunker import chunk_document, heading_tree
 from ingest.embedder import Embedder
 from ingest.faults import checkpoint
 from ingest.hashing import sha256_file
-from ingest.healing import IngestLockedError, backfill_headings, clear_staging, ingest_lock, reconcile
+from ingest.healing import (
+    IngestLockedError,
+    backfill_headings,
+    backfill_mentions,
+    clear_staging,
+    ingest_lock,
+    reconcile,
+)
 from ingest.index import ChunkIndex, DocumentRecord
 from ingest.keyword_sync import sync_keyword_index
 from ingest.loaders import DocumentLoadError, load_document
@@ -145,6 +152,7 @@ class Ingestor:
                 checkpoint("removed file's record and chunks deleted")
                 del records[record.meta.source]
             backfill_headings(self.index, records, report)
+            backfill_mentions(self.index)
             todo = self._to_parse(paths, hashes, records, incomplete, report)
             pending = list(self._parse(todo, root, manifest, origin, report))
             WindowedCommit(self.index, self.embedder, self.settings.ingest.window_chunks).run(pending, report, progress)
