@@ -114,7 +114,7 @@ def _protected_tokens(match: re.Match[str]) -> list[str]:
 
 
 def _word_tokens(text: str) -> Iterator[str]:
-    for word in _pyvi_words(text):
+    for word in pyvi_words(text):
         if word in _PUNCTUATION or word in STOPWORDS or not any(ch.isalnum() for ch in word):
             continue
         yield word
@@ -122,7 +122,7 @@ def _word_tokens(text: str) -> Iterator[str]:
             yield from (syllable for syllable in word.split("_") if syllable not in STOPWORDS)
 
 
-def _pyvi_words(text: str) -> list[str]:
+def pyvi_words(text: str) -> list[str]:
     """pyvi's segmentation (same labels, same joining rule) without its quadratic string building."""
     _, syllables = ViTokenizer.sylabelize(text)
     if not syllables:

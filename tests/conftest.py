@@ -127,3 +127,11 @@ def subset_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
 def assistant(subset_settings: Settings, embedder: Embedder) -> Assistant:
     """The real chain over the subset index, one per test module (modules may change its state)."""
     return Assistant(subset_settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def collection() -> Path:
+    """The default collection, read in place (``../shared/corpus``): question sets quote it."""
+    path = Settings().collection_path
+    assert path.is_dir(), f"the collection is missing at {path}"
+    return path

@@ -9,13 +9,10 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections import Counter
-from functools import cache
 from pathlib import Path
 
-import pytest
-
 from eval.metrics import normalize
-from settings import Settings
+from tests.gold_text import document_text
 
 DEV = Path(__file__).resolve().parent.parent / "eval" / "questions" / "dev.jsonl"
 CATEGORIES = {
@@ -34,25 +31,6 @@ FIELDS = {"id", "lang", "category", "question", "history", "gold", "answer_keys"
 def _questions() -> list[dict]:
     with DEV.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-@cache
-def _document_text(collection: Path, source: str) -> str:
-    # The production loader may clean text differently; the raw text, normalized, is the contract.
-    path = collection / source
-    if path.suffix == ".pdf":
-        import pymupdf
-
-        with pymupdf.open(path) as doc:
-            return normalize("\n".join(page.get_text() for page in doc))
-    return normalize(path.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def collection() -> Path:
-    path = Settings().collection_path
-    assert path.is_dir(), f"the collection is missing at {path}"
-    return path
 
 
 def test_every_line_parses_with_the_expected_fields() -> None:
@@ -110,6 +88,6 @@ def test_every_gold_quote_is_in_its_source(collection: Path) -> None:
         for gold in question["gold"]:
             assert (collection / gold["source"]).is_file(), gold["source"]
             assert 20 <= len(gold["quote"]) <= 200, (question["id"], gold["quote"])
-            if normalize(gold["quote"]) not in _document_text(collection, gold["source"]):
+            if normalize(gold["quote"]) not in document_text(collection, gold["source"]):
                 missing.append((question["id"], gold["source"], gold["quote"]))
     assert not missing, missing

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.exam import is_meta_option, parse_exam_item
 from eval.metrics import normalize
-from tests.test_dev_set import _document_text, collection  # noqa: F401  - collection is the shared fixture
+from tests.gold_text import document_text
 
 EXAM = Path(__file__).resolve().parent.parent / "eval" / "questions" / "exam.jsonl"
 FIELDS = {"id", "lang", "category", "type", "question", "options", "answer", "gold", "expect"}
@@ -175,12 +175,12 @@ def test_correct_option_numbers_are_in_the_gold_quote() -> None:
         assert set(_NUMBER.findall(option)) <= quoted, (q["id"], option)
 
 
-def test_every_gold_quote_is_in_its_source(collection: Path) -> None:  # noqa: F811 - the imported fixture
+def test_every_gold_quote_is_in_its_source(collection: Path) -> None:
     missing = []
     for q in _questions():
         for gold in q["gold"]:
             assert (collection / gold["source"]).is_file(), gold["source"]
             assert 15 <= len(gold["quote"]) <= MAX_QUOTE, (q["id"], gold["quote"])
-            if normalize(gold["quote"]) not in _document_text(collection, gold["source"]):
+            if normalize(gold["quote"]) not in document_text(collection, gold["source"]):
                 missing.append((q["id"], gold["source"], gold["quote"]))
     assert not missing, missing

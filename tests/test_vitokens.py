@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from pyvi import ViTokenizer
 
-from ingest.vitokens import TOKENIZER_VERSION, _pyvi_words, normalize, segment, segment_many
+from ingest.vitokens import TOKENIZER_VERSION, normalize, pyvi_words, segment, segment_many
 
 
 def test_compounds_are_single_tokens_plus_their_syllables() -> None:
@@ -68,7 +68,7 @@ def test_dates_do_not_leak_bare_numbers() -> None:
 
 def test_same_segmentation_as_pyvi_itself() -> None:
     line = normalize("Chi bộ xét công nhận đảng viên chính thức từng người một và biểu quyết như khi xét kết nạp.")
-    assert _pyvi_words(line) == ViTokenizer.tokenize(line).split()
+    assert pyvi_words(line) == ViTokenizer.tokenize(line).split()
 
 
 def test_deterministic_and_batch_equals_single() -> None:
