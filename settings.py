@@ -160,6 +160,202 @@ class RetrievalSettings(_Group):
         description="Longest question the CLI and the UI accept (characters, after cleaning). The longest dev "
         "question has 147; a pasted page only blurs the query embedding and matches every BM25 term.",
     )
+    candidates: int = Field(
+        default=50,
+        gt=0,
+        description="Candidates each search (dense and BM25) hands to fusion (assistant.retriever), and chunks "
+        "a keyword look-up inside chosen documents ranks.",
+    )
+    boost: float = Field(
+        default=1.0,
+        description="Score added to a passage that mentions a document the question names but the collection lacks "
+        "(assistant.fusion): above any cosine plus keyword bonus, so it outranks every other passage.",
+    )
+    related_passages: int = Field(
+        default=2,
+        ge=0,
+        description="Passages looked up inside the documents that name a missing document (assistant.retrieval): "
+        "where they say what it means for the question's point.",
+    )
+    short_question_words: int = Field(
+        default=6,
+        description="A question of at most this many words cannot stand alone: with a history it is rewritten as a "
+        "follow-up of the last standalone question (assistant.rewrite).",
+    )
+
+
+class AnswerSettings(_Group):
+    """How the evidence units an answer quotes are weighed and chosen (assistant.evidence)."""
+
+    context_weight: float = Field(
+        default=0.35,
+        description="Weight of a unit's section heading in its focus score: the heading tells what a unit is about, "
+        "but is not the rule.",
+    )
+    items_weight: float = Field(
+        default=0.2,
+        description="Weight of a list's items in its score: a list is found by its opening line, and its items count "
+        "for less, or the section holding every list would beat the list asked for.",
+    )
+    list_bonus: float = Field(
+        default=0.25,
+        description="Added to a list when the question asks for one (what, which steps), subtracted when it does not.",
+    )
+    quantity_bonus: float = Field(
+        default=0.3,
+        description="Added to a sentence stating an amount or a date when the question asks how many, how long, when.",
+    )
+    max_units: int = Field(default=3, ge=1, description="Most units (sentences or whole lists) one answer quotes.")
+    on_point: float = Field(
+        default=0.75,
+        description="A sentence is on the question's point when it covers this share of what the best sentence "
+        "covers; a quantity question is answered only when such a sentence states the kind of quantity asked.",
+    )
+    semantic_passages: int = Field(
+        default=5,
+        description="Passages whose units are compared by meaning when the question's words cannot be (English): "
+        "~20 ms a unit on 2 cores, so only the passages most likely to hold the answer.",
+    )
+    semantic_weight: float = Field(
+        default=1.0, description="Weight of that meaning cosine in a unit's score (English questions)."
+    )
+
+
+class SupportSettings(_Group):
+    """When a sentence is backed by the passages it cites (assistant.support): one judge for extractive and
+    generative answers, course material and eval. Calibrated on 29 hand-labelled claim/passage pairs
+    (tests/test_support.py)."""
+
+    lexical_strong: float = Field(
+        default=0.55,
+        description="A Vietnamese claim whose lexical score reaches this is supported by it alone: faithful claims "
+        "scored 0.60-0.98, false ones without a number at most 0.43, with one 0.52-0.53.",
+    )
+    lexical_weak: float = Field(
+        default=0.45,
+        description="Below this lexical score a Vietnamese claim is unsupported whatever its cosine; between the two "
+        "bars the cosine decides.",
+    )
+    cosine_weak: float = Field(
+        default=0.85,
+        description="Cosine a Vietnamese claim in the band between the lexical bars needs (false claims reached "
+        "0.86 by cosine alone, hence cosine never suffices by itself).",
+    )
+    cosine_cross_lingual: float = Field(
+        default=0.65,
+        description="Cosine a non-Vietnamese claim needs against a Vietnamese passage: faithful English claims "
+        "scored 0.655-0.79, false ones 0.55-0.63.",
+    )
+    vietnamese_share: float = Field(
+        default=0.3,
+        description="A claim is judged as Vietnamese (lexically) from this share of words with Vietnamese letters "
+        "or tone marks; an English answer quoting 'đảng phí' is still English.",
+    )
+
+
+class ExamSettings(_Group):
+    """How an exam item is decided by the evidence (assistant.exam_answer, assistant.exam_evidence). Tuned on
+    eval/questions/exam.jsonl by eval/exam.py; see eval/reports/exam/."""
+
+    passages_per_query: int = Field(
+        default=5, description="Passages kept from each search of an item (its stem with all options, then each)."
+    )
+    support_bar: float = Field(
+        default=0.4, description="An option whose support is below this is not stated by the collection."
+    )
+    margin: float = Field(
+        default=0.02,
+        description="The best option must lead the next by this much, or the evidence does not decide and the item "
+        "is declined: a guess would be quoted with confidence.",
+    )
+    about_bar: float = Field(
+        default=0.45, description="A true/false statement with no unit holding this share of it is declined."
+    )
+    join_gain: float = Field(
+        default=0.15,
+        description="Two adjacent sentences are read as one when together they hold this much more of a claim than "
+        "either alone (a claim that joins two facts).",
+    )
+    true_bar: float = Field(
+        default=0.6,
+        description="A statement is true only when a unit holds this share of it and fills none of its slots "
+        "otherwise.",
+    )
+    place_bar: float = Field(
+        default=0.5,
+        description="An amount is read where at least this share of its surroundings recurs; a different amount "
+        "there makes the statement false.",
+    )
+    read_units: int = Field(default=12, description="Units aligned word by word with a claim: the best covering ones.")
+    story_weight: float = Field(
+        default=0.5,
+        description="Weight of a scenario's story words in a claim's coverage: the rule a document states does not "
+        "repeat the story's details.",
+    )
+    reach: int = Field(default=20, description="Syllables either side of an amount that count as its surroundings.")
+    other_side: float = Field(
+        default=0.5, description="Weight of a surrounding word found on the amount's other side in the evidence."
+    )
+    substitution_bar: float = Field(
+        default=1.5,
+        description="IDF weight the claim's side of a changed slot must carry to make the statement false (one "
+        "rare word, or two common).",
+    )
+    swap_length: int = Field(
+        default=2,
+        description="A changed slot is about as long on both sides: the evidence's side at most swap_length times "
+        "the claim's plus swap_slack syllables; longer, it says more (a condition, a list), not something else.",
+    )
+    swap_slack: int = Field(default=4, description="Syllables of slack in that comparison.")
+
+
+class CourseSettings(_Group):
+    """How a course (outline, key points, quiz, glossary) is built from the collection (assistant.course)."""
+
+    retrieve_k: int = Field(
+        default=50, description="Passages per topic query: enough to see which sections a topic lives in."
+    )
+    candidate_groups: int = Field(
+        default=30, description="Top-level sections, by retrieval evidence, considered for the lesson."
+    )
+    heading_match: float = Field(
+        default=0.5,
+        description="A section is taught only when its heading shares at least this much of the topic's wording: "
+        "retrieval evidence alone keeps sections whose passages merely mention the topic. Calibrated on the "
+        "admission, party dues, official-membership and transfer topics over HD 06 + QĐ 294.",
+    )
+    keep_score: float = Field(
+        default=0.75, description="... and when its evidence share plus heading match reaches this."
+    )
+    max_headings: int = Field(
+        default=80, description="Outline size: a lesson, not the whole collection; sections are added whole."
+    )
+    title_words: int = Field(
+        default=12, description="A node's first line shorter than this many words is its title, not a rule."
+    )
+    min_words: int = Field(
+        default=6,
+        description="Sentences shorter than this many words are headings or fragments, not teachable statements.",
+    )
+    long_words: int = Field(
+        default=45,
+        description="Key points longer than this many words are penalised: trainers want short statements.",
+    )
+    rewrite_above_words: int = Field(
+        default=25,
+        description="Generative mode shortens only key points longer than this: shorter ones already are the short "
+        "statement wanted, and each rewrite costs seconds of a 1.5B model on 2 cores.",
+    )
+    rewrite_tokens: int = Field(default=80, description="Longest rewritten key point, in generated tokens.")
+    quiz_max_words: int = Field(
+        default=60, description="Longest quiz stem, in words: a longer one is a reading test, not a question."
+    )
+    glossary_max: int = Field(default=12, description="Most glossary terms a course lists.")
+    recurring_min_sections: int = Field(
+        default=3,
+        description="A party body is a recurring term of the course when named under at least this many outline "
+        "headings.",
+    )
 
 
 class GeneratorSettings(_Group):
@@ -287,6 +483,10 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default=IngestSettings(), description=IngestSettings.__doc__)
     chunking: ChunkingSettings = Field(default=ChunkingSettings(), description=ChunkingSettings.__doc__)
     retrieval: RetrievalSettings = Field(default=RetrievalSettings(), description=RetrievalSettings.__doc__)
+    answer: AnswerSettings = Field(default=AnswerSettings(), description=AnswerSettings.__doc__)
+    support: SupportSettings = Field(default=SupportSettings(), description=SupportSettings.__doc__)
+    exam: ExamSettings = Field(default=ExamSettings(), description=ExamSettings.__doc__)
+    course: CourseSettings = Field(default=CourseSettings(), description=CourseSettings.__doc__)
     ui: UISettings = Field(default=UISettings(), description=UISettings.__doc__)
     generator: GeneratorSettings = Field(default=GeneratorSettings(), description=GeneratorSettings.__doc__)
 

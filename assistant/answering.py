@@ -121,14 +121,16 @@ class Answerer:
         similarity = self._similarity() if turn.language == "en" else None
         # The turn itself says what kind of answer it wants ("thế còn trình độ học vấn?" asks no age,
         # though its rewrite carries "bao nhiêu tuổi" from the history).
-        selection = select_units(turn.question, focus, reach, documents, similarity=similarity)
+        tuning = self.settings.answer
+        selection = select_units(turn.question, focus, reach, documents, similarity=similarity, tuning=tuning)
         clauses = split_clauses(asked) if len(documents) < 2 else []  # a comparison has its parts
         if len(clauses) < 2:
             return selection
         parts = [
-            select_units(clause, stressing(clause), reach, similarity=similarity, max_units=1) for clause in clauses
+            select_units(clause, stressing(clause), reach, similarity=similarity, max_units=1, tuning=tuning)
+            for clause in clauses
         ]
-        return answer_each(selection, parts)
+        return answer_each(selection, parts, tuning.max_units)
 
     def _similarity(self) -> Callable[[str, Sequence[str]], list[float]]:
         """Cosine of each text to a question (the support check's symmetric prompt), embedding each

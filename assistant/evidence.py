@@ -32,6 +32,7 @@ from assistant.types import Passage
 from assistant.units import POINT_MARKER, Unit, passage_units, unit_tokens
 from assistant.units import strip_marker as strip_marker  # imported from here by assistant.exam_answer
 from ingest.vitokens import segment
+from settings import AnswerSettings
 
 # Questions whose answer is an enumeration: steps, papers, cases, members, conditions.
 _ASKS_LIST = re.compile(
@@ -71,16 +72,8 @@ _STATES_QUANTITY = re.compile(
 # answers "khi nào" and "deadline".
 _NAMING_NUMBER = re.compile(r"\bsố\s+\d+|\d+[-/][A-ZĐ][\w/-]*")
 _ASCII_WORD = re.compile(r"^[a-z]+$")
-QUANTITY_BONUS = 0.3
-LIST_BONUS = 0.25
-ITEMS_WEIGHT = 0.2
-CONTEXT_WEIGHT = 0.35  # a unit's section heading tells what it is about, but is not the rule
-MAX_UNITS = 3
-ON_POINT = 0.75
-# Units of the first passages compared by meaning when the question's words cannot be (English):
-# ~20 ms a unit on 2 cores, so only the passages most likely to hold the answer.
-SEMANTIC_PASSAGES = 5
-SEMANTIC_WEIGHT = 1.0
+# The weights are settings (``answer``); callers without settings in reach get the defaults.
+_DEFAULTS = AnswerSettings()
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 IdfLookup = Callable[[Sequence[str]], Mapping[str, float]]  # word -> weight (``KeywordIndex.idf``)
 
@@ -151,8 +144,9 @@ def select_units(
     focus: Focus,
     passages: Sequence[Passage],
     documents: Sequence[Collection[str]] = (),
-    max_units: int = MAX_UNITS,
+    max_units: int | None = None,
     similarity: Similarity | None = None,
+    tuning: AnswerSettings = _DEFAULTS,
 ) -> Selection:
     """Best unit first, whole lists where a list answers, then units that add uncovered focus.
 
@@ -161,6 +155,7 @@ def select_units(
     and ``passages`` should reach far enough to hold them.
     ``similarity`` (question, texts) -> cosines: for a question whose words the documents do not
     use (English), the meaning of each unit of the first passages stands in for word overlap.
+    ``max_units``: at most this many units (``tuning.max_units`` when None).
     """
     wants_number = bool(ASKS_QUANTITY.search(question))
     wants_list = bool(_ASKS_LIST.search(question))
@@ -180,20 +175,20 @@ def select_units(
             lead = unit.lead_tokens
             own = lexical * focus.covered(lead)
             near = lexical * focus.covered(lead | context)
-            unit.score = own + CONTEXT_WEIGHT * near + prior
+            unit.score = own + tuning.context_weight * near + prior
             if unit.is_list:
-                unit.score += ITEMS_WEIGHT * lexical * focus.covered(unit.tokens)
-                unit.score += LIST_BONUS if wants_list else -LIST_BONUS
+                unit.score += tuning.items_weight * lexical * focus.covered(unit.tokens)
+                unit.score += tuning.list_bonus if wants_list else -tuning.list_bonus
             elif wants_number and _states_quantity(unit.lead):
-                unit.score += QUANTITY_BONUS
+                unit.score += tuning.quantity_bonus
             candidates.append(unit)
         everything |= context
     if similarity is not None:
         # The first passages of each part of a comparison, as of a single answer.
-        first = _first_passages(passages, documents, SEMANTIC_PASSAGES)
+        first = _first_passages(passages, documents, tuning.semantic_passages)
         near = [u for u in candidates if u.passage_rank in first]
         for unit, cosine in zip(near, similarity(question, [u.text()[:400] for u in near]), strict=True):
-            unit.score += SEMANTIC_WEIGHT * float(cosine)
+            unit.score += tuning.semantic_weight * float(cosine)
     ranked = sorted(candidates, key=lambda u: u.score, reverse=True)
     if len(documents) > 1:  # "theo Điều lệ và theo QĐ 294": one part per document, in the order asked
         chosen = [
@@ -202,8 +197,8 @@ def select_units(
             for unit in _choose([u for u in ranked if passages[u.passage_rank].source in group], focus, 1)
         ]
     else:
-        chosen = _choose(ranked, focus, max_units)
-    quantity = _quantity_found(question, focus, candidates)
+        chosen = _choose(ranked, focus, tuning.max_units if max_units is None else max_units)
+    quantity = _quantity_found(question, focus, candidates, tuning.on_point)
     if not focus.total:  # no word to weigh (an English question the glossary does not cover): no verdict
         return Selection(chosen, focus, list(passages), 1.0, 1.0, quantity)
     best = max((focus.covered(u.tokens) for u in candidates), default=0.0)
@@ -237,7 +232,7 @@ def split_clauses(question: str) -> list[str]:
     return clauses if len(clauses) > 1 else [question]
 
 
-def answer_each(selection: Selection, parts: Sequence[Selection], max_units: int = MAX_UNITS) -> Selection:
+def answer_each(selection: Selection, parts: Sequence[Selection], max_units: int = _DEFAULTS.max_units) -> Selection:
     """The best unit for each clause asked, in the order asked, then the whole question's units.
 
     Chosen for the whole question, units drift to its dominant clause: "how long must someone
@@ -269,10 +264,10 @@ def _states_quantity(lead: str) -> bool:
     return bool(_STATES_QUANTITY.search(_NAMING_NUMBER.sub(" ", POINT_MARKER.sub("", lead, count=1))))
 
 
-def _quantity_found(question: str, focus: Focus, candidates: Sequence[Unit]) -> bool | None:
+def _quantity_found(question: str, focus: Focus, candidates: Sequence[Unit], on_point: float) -> bool | None:
     """Whether a sentence about the question's point states the kind of quantity it asks for.
 
-    "On the point" means covering at least ``ON_POINT`` of the focus share the best sentence covers:
+    "On the point" means covering at least ``on_point`` of the focus share the best sentence covers:
     the collection states many day counts, but "nghỉ phép bao nhiêu ngày" is answered only by
     one next to the words of the question.
     """
@@ -282,7 +277,7 @@ def _quantity_found(question: str, focus: Focus, candidates: Sequence[Unit]) -> 
     # Sentences only: a list's text holds many quantities, most of them beside other points.
     shares = [(focus.covered(u.tokens) if focus.total else 1.0, u) for u in candidates if not u.is_list]
     best = max((share for share, _ in shares), default=0.0)
-    return any(share >= ON_POINT * best and any(w.search(u.text()) for w in wanted) for share, u in shares)
+    return any(share >= on_point * best and any(w.search(u.text()) for w in wanted) for share, u in shares)
 
 
 def _choose(ranked: Sequence[Unit], focus: Focus, max_units: int) -> list[Unit]:

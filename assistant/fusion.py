@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-# Above any cosine plus keyword bonus: a passage naming the asked-for document outranks any other.
-BOOST = 1.0
+from settings import RetrievalSettings
+
+_DEFAULTS = RetrievalSettings()
 
 
 def fuse_scores(
@@ -23,8 +24,12 @@ def fuse_scores(
     keyword: Mapping[str, float],
     keyword_weight: float,
     boost_ids: Collection[str] = (),
+    boost: float = _DEFAULTS.boost,
 ) -> list[tuple[str, float]]:
-    """Best first: ``cosine + keyword_weight * bm25 / max(bm25) (+ BOOST if boosted)``.
+    """Best first: ``cosine + keyword_weight * bm25 / max(bm25) (+ boost if boosted)``.
+
+    ``boost`` (``retrieval.boost``) sits above any cosine plus keyword bonus, so a passage naming
+    the asked-for document outranks any other.
 
     ``cosines`` must hold every candidate (the union of both searches and the boosted ids), so no
     passage is scored by a guess; a candidate without keyword evidence gets no keyword bonus. Equal
@@ -35,7 +40,7 @@ def fuse_scores(
     top = max(keyword.values(), default=0.0)
     scale = keyword_weight / top if top > 0 else 0.0
     scores = {
-        chunk_id: cosine + scale * keyword.get(chunk_id, 0.0) + (BOOST if chunk_id in boost_ids else 0.0)
+        chunk_id: cosine + scale * keyword.get(chunk_id, 0.0) + (boost if chunk_id in boost_ids else 0.0)
         for chunk_id, cosine in cosines.items()
     }
     first_seen = {chunk_id: position for position, chunk_id in enumerate(scores)}

@@ -20,9 +20,6 @@ from ingest.index import ChunkIndex
 from ingest.mentions import lookup_keys
 from settings import RetrievalSettings
 
-# Passages looked up inside the documents that name a missing document (``related``).
-RELATED_PASSAGES = 2
-
 
 def retrieve(turn: Turn, retriever: Retriever, index: ChunkIndex, retrieval: RetrievalSettings) -> Turn:
     """Fill in the turn's passages (and the mentions and related passages of missing documents)."""
@@ -45,7 +42,7 @@ def retrieve(turn: Turn, retriever: Retriever, index: ChunkIndex, retrieval: Ret
     if not turn.passages and filters is not turn.filters:
         # Same request without the reference-derived source filter, keeping k, weights and boosts.
         turn.passages = retriever.search(replace(request, filters=turn.filters))
-    turn.related = related(turn, retriever, index)
+    turn.related = related(turn, retriever, index, retrieval.related_passages)
     turn.timings["retrieve"] = elapsed_ms(started)
     return turn
 
@@ -67,8 +64,8 @@ def mentions(index: ChunkIndex, refs: list[DocRef]) -> frozenset[str]:
     return frozenset(found)
 
 
-def related(turn: Turn, retriever: Retriever, index: ChunkIndex) -> list[Passage]:
-    """The passages of the documents naming a missing document that hold the question's point.
+def related(turn: Turn, retriever: Retriever, index: ChunkIndex, k: int) -> list[Passage]:
+    """The ``k`` passages of the documents naming a missing document that hold the question's point.
 
     A report names Hướng dẫn 26 in one paragraph and says what it means for "số dư" in another:
     the answer needs the second, though it never names the guidance. Looked up apart from the
@@ -82,4 +79,4 @@ def related(turn: Turn, retriever: Retriever, index: ChunkIndex) -> list[Passage
     within = index.ids(Filters(sources=sources)) - turn.mentions
     shown = {p.id for p in turn.passages}
     terms = [without_references(turn), *turn.keyword_terms]
-    return retriever.keyword_passages(turn.rewritten, terms, within - shown, RELATED_PASSAGES)
+    return retriever.keyword_passages(turn.rewritten, terms, within - shown, k)

@@ -26,8 +26,8 @@ from ingest.embedder import Embedder
 from ingest.index import ChunkIndex
 from ingest.keyword_index import KeywordIndex
 from ingest.vitokens import segment
+from settings import get_settings
 
-CANDIDATES = 50  # per retriever, before fusion
 TIE_DECIMALS = 9  # scores equal to this many decimals are a tie (float sums differ in the last bits)
 
 
@@ -79,6 +79,9 @@ class HybridRetriever:
         self.index = index
         self.keyword = keyword
         self.use = tuple(use)
+        # Read when built (``Assistant.refresh`` rebuilds it), not at import: the retriever factory
+        # (``assistant.parts``) takes no settings, and the app's settings are the process's.
+        self.tuning = get_settings().retrieval
         # Called with every request and its candidates: eval/fusion.py records them to fit weights.
         self.observer: Callable[[SearchRequest, Candidates], None] | None = None
         self._embed_query = lru_cache(maxsize=512)(self._embed_uncached)
@@ -102,13 +105,13 @@ class HybridRetriever:
         found = self.candidates(request, vector)
         if self.observer is not None:
             self.observer(request, found)
-        fused = fuse_scores(found.cosines, found.keyword, found.keyword_weight, request.boost_ids)
+        fused = fuse_scores(found.cosines, found.keyword, found.keyword_weight, request.boost_ids, self.tuning.boost)
         return self._passages(self.collection_first(fused)[: request.k], vector)
 
     def candidates(self, request: SearchRequest, vector: np.ndarray) -> Candidates:
         """Both searches' candidates with everything fusion needs, so fusion can be replayed offline."""
         filters = request.filters if request.filters is not None and not request.filters.is_empty() else None
-        dense = self.index.query(vector, CANDIDATES, filters) if "dense" in self.use else {}
+        dense = self.index.query(vector, self.tuning.candidates, filters) if "dense" in self.use else {}
         # Segmented once, shared by keyword search and the boosted passages.
         keywords = "keyword" in self.use or request.boost_ids
         tokens = segment(" ".join((request.query, *request.keyword_terms))) if keywords else []
@@ -135,13 +138,13 @@ class HybridRetriever:
 
     def _keyword(self, tokens: list[str], filters: Filters | None) -> list[tuple[str, float]]:
         allowed = self.index.ids(filters) if filters is not None else None
-        return self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)
+        return self.keyword.search(tokens, k=self.tuning.candidates, allowed_ids=allowed)
 
     def _keyword_scores(self, tokens: list[str], within: frozenset[str]) -> list[tuple[str, float]]:
         return self.keyword.search(tokens, k=len(within), allowed_ids=within)
 
     def _keyword_ids(self, tokens: list[str], allowed: set[str] | frozenset[str] | None) -> list[str]:
-        scored = self.keyword.search(tokens, k=CANDIDATES, allowed_ids=allowed)
+        scored = self.keyword.search(tokens, k=self.tuning.candidates, allowed_ids=allowed)
         return [chunk_id for chunk_id, _ in self.collection_first(scored)]
 
     def _cosines(self, ids: list[str], vector: np.ndarray, known: dict[str, float]) -> dict[str, float]:

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
+from settings import get_settings
+
 _OPENERS = re.compile(
     r"^\s*(?:còn|thế còn|vậy còn|vậy thì|vậy|thế thì|thế|và|nếu vậy|trường hợp đó|"
     r"and|but|so|what about|how about|and what about|then)\b[\s,]*",
@@ -23,7 +25,6 @@ _BACK_REFERENCES = re.compile(
     r"that|this|it|those|they|them|he|she|who decides that|the same)\b",
     re.IGNORECASE,
 )
-SHORT_QUESTION_WORDS = 6
 # (question, earlier turns) -> the standalone query: ``rewrite_followup``, or a baseline's own.
 Rewriter = Callable[[str, Sequence[str]], str]
 
@@ -31,7 +32,9 @@ Rewriter = Callable[[str, Sequence[str]], str]
 def needs_context(question: str) -> bool:
     """A question that cannot stand alone: opener, back-reference, or too short to say much."""
     text = unicodedata.normalize("NFC", question)
-    return bool(_OPENERS.match(text) or _BACK_REFERENCES.search(text) or len(text.split()) <= SHORT_QUESTION_WORDS)
+    # Read per call: a rewriter part takes no settings (``assistant.parts``).
+    short = get_settings().retrieval.short_question_words
+    return bool(_OPENERS.match(text) or _BACK_REFERENCES.search(text) or len(text.split()) <= short)
 
 
 def rewrite_followup(question: str, history: Sequence[str]) -> str:

@@ -38,22 +38,19 @@ import numpy as np
 from assistant.glossary import detect_language
 from ingest.sentences import sentence_spans, split_sentences
 from ingest.vitokens import normalize, segment
+from settings import SupportSettings, get_settings
 
 if TYPE_CHECKING:
     from ingest.embedder import Embedder
 
-# Calibrated on 29 hand-labelled claim/passage pairs from QĐ 294 and the Statute (the cases in
-# tests/test_support.py). Vietnamese: faithful claims scored lexical 0.60-0.98; false claims without
-# a number slip at most 0.43 (cosine up to 0.86, hence cosine alone never suffices), and those with
-# one 0.52-0.53. The cut sits between, and the band below it needs a high cosine as well (no labelled
-# pair fell in the band; it admits paraphrases with new wording). English about Vietnamese
-# passages: faithful 0.655-0.79 cosine, false 0.55-0.63, so the cross-lingual cut sits in that gap
-# (a thin one: the number rule does most of the work against invented answers).
-LEXICAL_STRONG = 0.55  # Vietnamese claim: this lexical score alone is enough
-LEXICAL_WEAK = 0.45  # below this the claim is unsupported whatever the cosine
-COSINE_WEAK = 0.85  # decides the band between LEXICAL_WEAK and LEXICAL_STRONG
-COSINE_CROSS_LINGUAL = 0.65  # a non-Vietnamese claim
-VIETNAMESE_SHARE = 0.3  # a claim is Vietnamese (judged lexically) from this share of its words
+# The bars are settings (``support``), calibrated on 29 hand-labelled claim/passage pairs from QĐ 294
+# and the Statute (the cases in tests/test_support.py). Vietnamese: faithful claims scored lexical
+# 0.60-0.98; false claims without a number slip at most 0.43 (cosine up to 0.86, hence cosine alone
+# never suffices), and those with one 0.52-0.53. The cut sits between, and the band below it needs a
+# high cosine as well (no labelled pair fell in the band; it admits paraphrases with new wording).
+# English about Vietnamese passages: faithful 0.655-0.79 cosine, false 0.55-0.63, so the
+# cross-lingual cut sits in that gap (a thin one: the number rule does most of the work against
+# invented answers).
 # EmbeddingGemma's own prompt for symmetric sentence similarity; retrieval prompts are asymmetric.
 SIMILARITY_PROMPT = "task: sentence similarity | query: "
 _CACHE_SIZE = 4096
@@ -182,13 +179,15 @@ def best_supporting_sentence(claim: str, passage_text: str) -> tuple[int, int]:
     return max(spans, key=rank)
 
 
-def looks_vietnamese(text: str) -> bool:
-    """True when at least 30% of the words carry Vietnamese letters or tone marks.
+def looks_vietnamese(text: str, share: float | None = None) -> bool:
+    """True when at least ``share`` of the words (``support.vietnamese_share`` when None, 30%)
+    carry Vietnamese letters or tone marks.
 
     An English answer quoting "đảng phí" is still English: its lexical overlap with a Vietnamese
     passage is meaningless, so it must be judged cross-lingually.
     """
-    return detect_language(text, min_share=VIETNAMESE_SHARE) == "vi"
+    min_share = get_settings().support.vietnamese_share if share is None else share
+    return detect_language(text, min_share=min_share) == "vi"
 
 
 @dataclass(frozen=True)
@@ -200,6 +199,7 @@ class _Claim:
     units: tuple[tuple[int, str], ...]  # (passage index, passage sentence)
     lexical: tuple[float, ...]  # per unit
     missing: tuple[str, ...]
+    bars: SupportSettings
 
     @property
     def needs_cosine(self) -> bool:
@@ -207,7 +207,7 @@ class _Claim:
             return False
         if not self.vietnamese:
             return True
-        return LEXICAL_WEAK <= max(self.lexical) < LEXICAL_STRONG
+        return self.bars.lexical_weak <= max(self.lexical) < self.bars.lexical_strong
 
     def verdict(self, vectors: dict[str, np.ndarray]) -> SupportVerdict:
         if not self.units:
@@ -230,22 +230,23 @@ class _Claim:
 
     def _passes(self, lexical: float, cosine: float | None) -> bool:
         if not self.vietnamese:
-            return cosine is not None and cosine >= COSINE_CROSS_LINGUAL
-        if lexical >= LEXICAL_STRONG:
+            return cosine is not None and cosine >= self.bars.cosine_cross_lingual
+        if lexical >= self.bars.lexical_strong:
             return True
-        return lexical >= LEXICAL_WEAK and cosine is not None and cosine >= COSINE_WEAK
+        return lexical >= self.bars.lexical_weak and cosine is not None and cosine >= self.bars.cosine_weak
 
 
-def _prepare(sentence: str, passages: Sequence[str]) -> _Claim:
+def _prepare(sentence: str, passages: Sequence[str], bars: SupportSettings) -> _Claim:
     text = strip_citations(sentence)
     vouched = frozenset().union(*(passage_numbers(p) for p in passages))
     units = tuple((i, unit) for i, passage in enumerate(passages) for unit in passage_units(passage)) if text else ()
     return _Claim(
         text=text,
-        vietnamese=looks_vietnamese(text),
+        vietnamese=looks_vietnamese(text, bars.vietnamese_share),
         units=units,
         lexical=tuple(lexical_score(text, unit) for _, unit in units),
         missing=tuple(sorted(numbers_in(text) - vouched)),
+        bars=bars,
     )
 
 
@@ -257,8 +258,11 @@ class SupportChecker:
     passage-sentence vectors by text turns most repeated checks into a dot product.
     """
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, bars: SupportSettings | None = None) -> None:
+        """``bars``: the thresholds (the process's ``support`` settings when None: eval, course
+        building and the chat share one checker per embedder, ``checker_for``)."""
         self._embedder = embedder
+        self.bars = get_settings().support if bars is None else bars
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def __call__(self, sentence: str, passages: Sequence[str]) -> bool:
@@ -270,7 +274,7 @@ class SupportChecker:
 
     def check_many(self, claims: Sequence[tuple[str, Sequence[str]]]) -> list[SupportVerdict]:
         """Verdicts for many (sentence, passages) pairs, embedding what is needed in one batch."""
-        prepared = [_prepare(sentence, passages) for sentence, passages in claims]
+        prepared = [_prepare(sentence, passages, self.bars) for sentence, passages in claims]
         undecided = [c for c in prepared if c.needs_cosine]
         vectors = self._embed([t for c in undecided for t in (c.text, *(u for _, u in c.units))])
         return [claim.verdict(vectors) for claim in prepared]

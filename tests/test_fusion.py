@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.fusion import BOOST, fuse_scores
+from assistant.fusion import fuse_scores
+from settings import RetrievalSettings
 
 
 def test_scores_follow_the_formula() -> None:
@@ -31,7 +32,7 @@ def test_bm25_is_scaled_by_the_query_best_match() -> None:
 def test_boosted_passages_outrank_every_other() -> None:
     fused = fuse_scores({"a": 0.9, "b": 0.2}, {"a": 9.0}, keyword_weight=0.1, boost_ids={"b"})
     assert [chunk for chunk, _ in fused] == ["b", "a"]
-    assert dict(fused)["b"] == pytest.approx(0.2 + BOOST)
+    assert dict(fused)["b"] == pytest.approx(0.2 + RetrievalSettings().boost)
 
 
 def test_ties_keep_the_candidate_order_and_empty_inputs_give_nothing() -> None:
