@@ -145,7 +145,7 @@ class Assistant:
                 seen.extend(passages)
             return passages
 
-        return decide(item, search, self.keyword.idf, self.glossary.expand)
+        return decide(item, search, self.keyword.idf, self.glossary.expand, self.settings.exam)
 
     def _exam(self, turn: Turn, item: ExamItem) -> AnswerResult:
         """Decide an exam item by the evidence (assistant.exam_answer), in either mode: the choice

@@ -32,7 +32,7 @@ from assistant.types import Passage
 from assistant.units import POINT_MARKER, Unit, passage_units, unit_tokens
 from assistant.units import strip_marker as strip_marker  # imported from here by assistant.exam_answer
 from ingest.vitokens import segment
-from settings import AnswerSettings
+from settings import AnswerSettings, get_settings
 
 # Questions whose answer is an enumeration: steps, papers, cases, members, conditions.
 _ASKS_LIST = re.compile(
@@ -72,8 +72,6 @@ _STATES_QUANTITY = re.compile(
 # answers "khi nào" and "deadline".
 _NAMING_NUMBER = re.compile(r"\bsố\s+\d+|\d+[-/][A-ZĐ][\w/-]*")
 _ASCII_WORD = re.compile(r"^[a-z]+$")
-# The weights are settings (``answer``); callers without settings in reach get the defaults.
-_DEFAULTS = AnswerSettings()
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 IdfLookup = Callable[[Sequence[str]], Mapping[str, float]]  # word -> weight (``KeywordIndex.idf``)
 
@@ -146,7 +144,7 @@ def select_units(
     documents: Sequence[Collection[str]] = (),
     max_units: int | None = None,
     similarity: Similarity | None = None,
-    tuning: AnswerSettings = _DEFAULTS,
+    tuning: AnswerSettings | None = None,
 ) -> Selection:
     """Best unit first, whole lists where a list answers, then units that add uncovered focus.
 
@@ -155,8 +153,10 @@ def select_units(
     and ``passages`` should reach far enough to hold them.
     ``similarity`` (question, texts) -> cosines: for a question whose words the documents do not
     use (English), the meaning of each unit of the first passages stands in for word overlap.
+    ``tuning``: the ``answer`` settings (the process's when None: bench and eval call this directly).
     ``max_units``: at most this many units (``tuning.max_units`` when None).
     """
+    tuning = get_settings().answer if tuning is None else tuning
     wants_number = bool(ASKS_QUANTITY.search(question))
     wants_list = bool(_ASKS_LIST.search(question))
     # Word overlap counts as far as the focus words stand for the question; where they stand for
@@ -232,7 +232,7 @@ def split_clauses(question: str) -> list[str]:
     return clauses if len(clauses) > 1 else [question]
 
 
-def answer_each(selection: Selection, parts: Sequence[Selection], max_units: int = _DEFAULTS.max_units) -> Selection:
+def answer_each(selection: Selection, parts: Sequence[Selection], max_units: int) -> Selection:
     """The best unit for each clause asked, in the order asked, then the whole question's units.
 
     Chosen for the whole question, units drift to its dominant clause: "how long must someone

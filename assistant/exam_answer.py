@@ -34,17 +34,10 @@ from assistant.exam_evidence import (
 )
 from assistant.types import AnswerPart, Citation, Passage
 from ingest.vitokens import segment
+from settings import ExamSettings, get_settings
 
-# Tuned on eval/questions/exam.jsonl by eval/exam.py; see eval/reports/exam/.
-SUPPORT_BAR = 0.4  # an option's support below this is "not stated by the collection"
-MARGIN = 0.02  # the best option must lead the next by this much, or the evidence does not decide
-ABOUT_BAR = 0.45  # a true/false statement with no unit holding this share of it is declined
+# The bars are settings (``exam``), tuned on eval/questions/exam.jsonl by eval/exam.py.
 MC_KINDS = ("sentence", "clause")  # units an option is weighed against (adjacent pairs blur which option is held)
-JOIN_GAIN = 0.15  # two adjacent sentences are read as one when they hold this much more of a claim
-TRUE_BAR = 0.6  # ... and true only when a unit holds this share of it and says nothing else in its slots
-PLACE_BAR = 0.5  # an amount is read where at least this share of its surroundings recurs
-READ_UNITS = 12  # units aligned word by word with a claim: the best covering ones
-PASSAGES_PER_QUERY = 5
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _BLANK = re.compile(r"…{2,}|\.{4,}|_{3,}")
@@ -69,20 +62,28 @@ class ExamVerdict:
         return self.choice is None
 
 
-def decide(item: ExamItem, search: Search, idf: IdfLookup, expand: Expand | None = None) -> ExamVerdict:
+def decide(
+    item: ExamItem,
+    search: Search,
+    idf: IdfLookup,
+    expand: Expand | None = None,
+    tuning: ExamSettings | None = None,
+) -> ExamVerdict:
     """Choose an option or a verdict by the evidence ``search`` finds, or decline.
 
     ``expand`` gives the collection's Vietnamese terms for an English text (``Glossary.expand``):
     an English item is searched as asked, and weighed against the evidence in those terms.
+    ``tuning``: the ``exam`` settings (the process's when None: eval and tests call this directly).
     """
+    tuning = get_settings().exam if tuning is None else tuning
     queries = [" ".join((item.stem, *item.options))]
     queries += [f"{item.stem} {option}" for option in item.options if not is_meta_option(option)]
-    units = units_of(passage for query in queries for passage in search(query)[:PASSAGES_PER_QUERY])
+    units = units_of(passage for query in queries for passage in search(query)[: tuning.passages_per_query])
     if expand is not None:
         item = ExamItem(_with_terms(item.stem, expand), tuple(_with_terms(o, expand) for o in item.options))
     if item.kind == "true_false":
-        return _judge(item.stem, units, idf)
-    return _choose(item, units, idf)
+        return _judge(item.stem, units, idf, tuning)
+    return _choose(item, units, idf, tuning)
 
 
 def _with_terms(text: str, expand: Expand) -> str:
@@ -92,10 +93,10 @@ def _with_terms(text: str, expand: Expand) -> str:
     return " ".join([*terms, *_NUMBER.findall(text)]) if terms else text
 
 
-def _readings(claim: Claim, units: Sequence[Unit]) -> list[Reading]:
-    """The best covering units, aligned with the claim, best first."""
-    best = sorted(units, key=lambda unit: claim.covered(unit.bag), reverse=True)[:READ_UNITS]
-    return [read(claim, unit) for unit in best]
+def _readings(claim: Claim, units: Sequence[Unit], tuning: ExamSettings) -> list[Reading]:
+    """The best covering units (``tuning.read_units`` of them), aligned with the claim, best first."""
+    best = sorted(units, key=lambda unit: claim.covered(unit.bag), reverse=True)[: tuning.read_units]
+    return [read(claim, unit, tuning) for unit in best]
 
 
 def _with_option(stem: str, option: str) -> str:
@@ -114,7 +115,7 @@ def _covered(weights: dict[str, float], tokens: frozenset[str]) -> float:
     return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
 
 
-def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup) -> ExamVerdict:
+def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamSettings) -> ExamVerdict:
     stem = _weights(item.stem, idf)
     options = dict(zip(item.letters, item.options, strict=True))
     plain = {letter: text for letter, text in options.items() if not is_meta_option(text)}
@@ -138,7 +139,7 @@ def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup) -> ExamVerdic
                 support[letter], best_evidence[letter] = score, unit
     for letter in plain:
         support.setdefault(letter, 0.0)
-    stated = {letter for letter, score in support.items() if score >= SUPPORT_BAR}
+    stated = {letter for letter, score in support.items() if score >= tuning.support_bar}
     for letter, text in options.items():
         if letter in plain:
             continue
@@ -151,33 +152,33 @@ def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup) -> ExamVerdic
         if pair and {pair.group(1).upper(), pair.group(2).upper()} == stated:
             return ExamVerdict(letter, support, best_evidence.get(pair.group(1).upper()))
     ranked = sorted(support, key=lambda letter: support[letter], reverse=True)
-    if not ranked or support[ranked[0]] < SUPPORT_BAR:
+    if not ranked or support[ranked[0]] < tuning.support_bar:
         return ExamVerdict(None, support)
-    if len(ranked) > 1 and support[ranked[0]] - support[ranked[1]] < MARGIN:
+    if len(ranked) > 1 and support[ranked[0]] - support[ranked[1]] < tuning.margin:
         return ExamVerdict(None, support)  # equally held: a guess would be quoted with confidence
     return ExamVerdict(ranked[0], support, best_evidence.get(ranked[0]))
 
 
-def _judge(statement: str, units: Sequence[Unit], idf: IdfLookup) -> ExamVerdict:
+def _judge(statement: str, units: Sequence[Unit], idf: IdfLookup, tuning: ExamSettings) -> ExamVerdict:
     """Đúng when the unit that holds most of the statement fills every slot the same way and every
     amount sits where the evidence puts it; Sai when it fills a slot otherwise or holds too little;
     declined when no unit is about the statement at all. Two adjacent sentences count as one unit
     only when together they hold clearly more than either alone (a claim that joins two facts)."""
-    claim = Claim.of(statement, idf)
+    claim = Claim.of(statement, idf, tuning.story_weight)
     if not claim.total or not units:
         return ExamVerdict(None)
-    readings = _readings(claim, [u for u in units if u.kind != "pair"])
+    readings = _readings(claim, [u for u in units if u.kind != "pair"], tuning)
     best = readings[0]
-    joined = _readings(claim, [u for u in units if u.kind == "pair"])[:1]
-    if joined and joined[0].coverage >= best.coverage + JOIN_GAIN:
+    joined = _readings(claim, [u for u in units if u.kind == "pair"], tuning)[:1]
+    if joined and joined[0].coverage >= best.coverage + tuning.join_gain:
         best = joined[0]
-    if best.coverage < ABOUT_BAR:
+    if best.coverage < tuning.about_bar:
         return ExamVerdict(None, {VERDICTS[0]: best.coverage})
     for position, word in enumerate(claim.words):
-        number = read_number(claim, position, units) if is_number(word) else None
-        if number is not None and number.agreement >= PLACE_BAR and not number.agrees:
+        number = read_number(claim, position, units, tuning) if is_number(word) else None
+        if number is not None and number.agreement >= tuning.place_bar and not number.agrees:
             return ExamVerdict(VERDICTS[1], {VERDICTS[0]: best.coverage}, number.unit)
-    true = best.coverage >= TRUE_BAR and not best.conflicts
+    true = best.coverage >= tuning.true_bar and not best.conflicts
     return ExamVerdict(VERDICTS[0] if true else VERDICTS[1], {VERDICTS[0]: best.coverage}, best.unit)
 
 

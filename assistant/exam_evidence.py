@@ -28,6 +28,7 @@ from assistant.types import Passage
 from assistant.units import strip_marker
 from ingest.sentences import split_sentences
 from ingest.vitokens import STOPWORDS, normalize, segment
+from settings import ExamSettings
 
 IdfLookup = Callable[[Sequence[str]], Mapping[str, float]]
 
@@ -63,11 +64,6 @@ _FRAMING = re.compile(
 )
 # A year in a story ("trong năm 2025") dates the story, not the rule.
 _STORY_YEAR = re.compile(r"(?i)(?<!\w)(năm|in)\s+(?:19|20)\d{2}(?!\w)")
-STORY_WEIGHT = 0.5  # a scenario's story words count half in a claim's coverage
-REACH = 20  # syllables either side of an amount that count as its surroundings
-OTHER_SIDE = 0.5  # a surrounding word found on the amount's other side
-SUBSTITUTION_BAR = 1.5  # idf weight the claim's side of a changed slot must carry (one rare word, or two common)
-SWAP_LENGTH, SWAP_SLACK = 2, 4  # a changed slot is about as long on both sides: at most 2x + 4 syllables
 
 
 def numeric_text(text: str) -> str:
@@ -169,16 +165,18 @@ class NumberReading:
         return self.number in self.stated
 
 
-def read_number(claim: Claim, position: int, units: Iterable[Unit]) -> NumberReading | None:
+def read_number(claim: Claim, position: int, units: Iterable[Unit], tuning: ExamSettings) -> NumberReading | None:
     """The place in the evidence whose surroundings best match the surroundings of the claim's
     amount at ``position``: only single clauses, so one rule's amount is not read against the next
     rule's words ("45 ngày … kết nạp; 30 ngày … công nhận chính thức"). A word on the same side
     of the amount in both counts fully, on the other side half ("90 ngày đối với cấp Trung ương"
     answers "cấp Trung ương trả lời trong bao nhiêu ngày"). The claim's other amounts are context
-    too: "Huy hiệu 70 năm … 12 tháng" places 12 in the sentence on the 70-year badge."""
+    too: "Huy hiệu 70 năm … 12 tháng" places 12 in the sentence on the 70-year badge. Surroundings
+    reach ``tuning.reach`` syllables; a word on the other side weighs ``tuning.other_side``."""
+    reach, other_side = tuning.reach, tuning.other_side
     amount = claim.words[position]
-    before = set(claim.words[max(0, position - REACH) : position]) - {amount}
-    after = set(claim.words[position + 1 : position + 1 + REACH]) - {amount}
+    before = set(claim.words[max(0, position - reach) : position]) - {amount}
+    after = set(claim.words[position + 1 : position + 1 + reach]) - {amount}
     total = sum(claim.weight[w] for w in before | after)
     best: NumberReading | None = None
     if not total:
@@ -187,10 +185,10 @@ def read_number(claim: Claim, position: int, units: Iterable[Unit]) -> NumberRea
         if not unit.whole:
             continue
         for start, end in _number_runs(unit.words):
-            left = set(unit.words[max(0, start - REACH) : start])
-            right = set(unit.words[end : end + REACH])
-            held = sum(claim.weight[w] * _side(w in left, w in right) for w in before)
-            held += sum(claim.weight[w] * _side(w in right, w in left) for w in after)
+            left = set(unit.words[max(0, start - reach) : start])
+            right = set(unit.words[end : end + reach])
+            held = sum(claim.weight[w] * _side(w in left, w in right, other_side) for w in before)
+            held += sum(claim.weight[w] * _side(w in right, w in left, other_side) for w in after)
             reading = NumberReading(amount, held / total, frozenset(unit.words[start:end]), unit)
             # On a tie the place that holds the claim's amount wins: "sáu tháng một lần" puts two
             # amounts in one place, and each must not be read as the other.
@@ -199,8 +197,8 @@ def read_number(claim: Claim, position: int, units: Iterable[Unit]) -> NumberRea
     return best
 
 
-def _side(same: bool, other: bool) -> float:
-    return 1.0 if same else OTHER_SIDE if other else 0.0
+def _side(same: bool, other: bool, other_side: float) -> float:
+    return 1.0 if same else other_side if other else 0.0
 
 
 def _number_runs(words: Sequence[str]) -> Iterable[tuple[int, int]]:
@@ -222,15 +220,15 @@ class Claim:
     weight: dict[str, float]
 
     @classmethod
-    def of(cls, text: str, idf: IdfLookup) -> Claim:
-        """The claim's words weighted by rarity; a scenario's story words weigh half: the rule a
-        document states does not repeat the story's details ("học sinh lớp 12", "nhà trường")."""
+    def of(cls, text: str, idf: IdfLookup, story_weight: float) -> Claim:
+        """The claim's words weighted by rarity; a scenario's story words weigh ``story_weight`` (half):
+        the rule a document states does not repeat the story's details ("học sinh lớp 12", "nhà trường")."""
         story, asked = story_and_claim(claim_text(text))
         words = words_of(f"{story} {asked}")
         found = idf(sorted(set(words)))
         told = frozenset(words_of(story)) - frozenset(words_of(asked))
         weight = {
-            w: 0.0 if w in STOPWORDS else float(found.get(w, 0.0)) * (STORY_WEIGHT if w in told else 1.0) for w in words
+            w: 0.0 if w in STOPWORDS else float(found.get(w, 0.0)) * (story_weight if w in told else 1.0) for w in words
         }
         for word in words:  # an amount is what an exam item turns on most often
             if is_number(word):
@@ -265,7 +263,7 @@ class Reading:
         return any(words & set(claim_side) for claim_side, _ in self.changed)
 
 
-def read(claim: Claim, unit: Unit) -> Reading:
+def read(claim: Claim, unit: Unit, tuning: ExamSettings) -> Reading:
     """Align ``claim`` with ``unit`` in order and list the slots the unit fills differently."""
     reading = Reading(unit, claim.covered(unit.bag))
     if unit.kind == "pair":  # two sentences: the claim may join them in any order
@@ -279,7 +277,7 @@ def read(claim: Claim, unit: Unit) -> Reading:
         said, stated = claim.words[i1:i2], unit.words[j1:j2]
         if tag == "equal":
             continue
-        if _changed(claim, said, stated, claim_bag, unit.bag):
+        if _changed(claim, said, stated, claim_bag, unit.bag, tuning):
             reading.changed.append((said, stated))
     return reading
 
@@ -289,15 +287,20 @@ def _weight(claim: Claim, words: Iterable[str]) -> float:
 
 
 def _changed(
-    claim: Claim, said: Sequence[str], stated: Sequence[str], claim_bag: frozenset[str], unit_bag: frozenset[str]
+    claim: Claim,
+    said: Sequence[str],
+    stated: Sequence[str],
+    claim_bag: frozenset[str],
+    unit_bag: frozenset[str],
+    tuning: ExamSettings,
 ) -> bool:
     """Whether, between two agreeing stretches, the claim's ``said`` and the unit's ``stated`` differ
     in substance: a negation on one side only, or rare words each side lacks (amounts are read
     apart, by ``read_number``)."""
-    if len(stated) > SWAP_LENGTH * len(said) + SWAP_SLACK:
+    if len(stated) > tuning.swap_length * len(said) + tuning.swap_slack:
         return False  # the unit says more here (a condition, a list), not something else
     if (NEGATIONS & set(said)) - unit_bag or (NEGATIONS & set(stated)) - claim_bag:
         return True
     own = [w for w in said if w not in unit_bag and not is_number(w)]
     other = [w for w in stated if w not in claim_bag and w not in STOPWORDS and not is_number(w)]
-    return bool(other) and _weight(claim, own) >= SUBSTITUTION_BAR
+    return bool(other) and _weight(claim, own) >= tuning.substitution_bar

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from settings import RetrievalSettings
-
-_DEFAULTS = RetrievalSettings()
+from settings import get_settings
 
 
 def fuse_scores(
@@ -24,12 +22,12 @@ def fuse_scores(
     keyword: Mapping[str, float],
     keyword_weight: float,
     boost_ids: Collection[str] = (),
-    boost: float = _DEFAULTS.boost,
+    boost: float | None = None,
 ) -> list[tuple[str, float]]:
     """Best first: ``cosine + keyword_weight * bm25 / max(bm25) (+ boost if boosted)``.
 
-    ``boost`` (``retrieval.boost``) sits above any cosine plus keyword bonus, so a passage naming
-    the asked-for document outranks any other.
+    ``boost`` (``retrieval.boost``, the process's when None) sits above any cosine plus keyword
+    bonus, so a passage naming the asked-for document outranks any other.
 
     ``cosines`` must hold every candidate (the union of both searches and the boosted ids), so no
     passage is scored by a guess; a candidate without keyword evidence gets no keyword bonus. Equal
@@ -37,6 +35,7 @@ def fuse_scores(
     """
     if keyword_weight < 0:
         raise ValueError("keyword_weight must be >= 0")
+    boost = get_settings().retrieval.boost if boost is None else boost
     top = max(keyword.values(), default=0.0)
     scale = keyword_weight / top if top > 0 else 0.0
     scores = {

@@ -14,6 +14,7 @@ from assistant.evidence import Focus, Selection, answer_each, select_units, spli
 from assistant.types import Passage
 from assistant.units import Unit, list_blocks, parse_lines
 from eval.report import claims_only
+from settings import AnswerSettings
 from tests.test_generative import passage
 
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
@@ -199,7 +200,7 @@ def test_each_clause_gets_its_rule_and_a_list_replaces_its_own_item() -> None:
     whole = Selection([dossier], Focus({"hồ_sơ": 1.0}), passages, 1.0, 1.0)  # drifted to one clause
     parts = [replace(whole, units=[wait]), replace(whole, units=[item])]
     # Each clause's rule, in the order asked; the dossier's item is quoted as the list that holds it.
-    assert answer_each(whole, parts).units == [wait, dossier]
+    assert answer_each(whole, parts, AnswerSettings().max_units).units == [wait, dossier]
 
 
 def test_letterhead_and_legal_basis_are_never_quoted() -> None:
