@@ -13,10 +13,11 @@ queries see only whole documents; ``promote`` copies them into the searched coll
 file's last window is in.
 
 This module is the only code that speaks Chroma: callers get named operations (``query``, ``ids``,
-``document_chunks``, ``ids_matching``, ``get``) with plain results, and the translation of search
-restrictions into ``where`` clauses lives here. The collections themselves are private, so the
+``document_chunks``, ``ids_mentioning``, ``ids_matching``, ``get``) with plain results, and the
+translation of search restrictions into ``where`` clauses lives here. The collections themselves are private, so the
 embedded store and a Chroma server stay interchangeable behind one seam. That seam is why this stays
-one module (~400 lines): split, Chroma would be spoken in two places.
+one module (~400 lines): split, Chroma would be spoken in two places; what it stores without
+speaking Chroma (document records, chunk mentions) lives in ``ingest.records`` and ``ingest.mentions``.
 """
 
 from __future__ import annotations
