@@ -18,7 +18,7 @@ import gradio as gr
 import pytest
 
 from assistant.chain import Assistant
-from assistant.course import BLANK, REWRITE_ABOVE_WORDS, Course, build_course
+from assistant.course import BLANK, Course, build_course
 from assistant.course_export import HEADINGS, course_markdown, write_course
 from assistant.exam import ExamItem
 from assistant.llm import generator_status
@@ -215,7 +215,8 @@ def test_generative_mode_keeps_supported_rewrites_and_falls_back_to_the_quote(
 ) -> None:
     generator = _RewritingGenerator()
     course = build_course(assistant, TOPIC, sources=[QD294], questions=2, mode="generative", generator=generator)
-    long_points = [p for p in course.key_points if len(course.citation(p.citation).quote.split()) > REWRITE_ABOVE_WORDS]
+    above = assistant.settings.course.rewrite_above_words
+    long_points = [p for p in course.key_points if len(course.citation(p.citation).quote.split()) > above]
     assert generator.calls == len(long_points) > 2
     assert any(p.rewritten for p in course.key_points)
     assert any("10%" in flagged for flagged in course.flagged)

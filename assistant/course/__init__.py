@@ -27,13 +27,11 @@ Callers import from the package itself; ``assistant.course_export`` writes a cou
 """
 
 from assistant.course.build import CourseTopicError, build_course
-from assistant.course.keypoints import REWRITE_ABOVE_WORDS
 from assistant.course.model import BLANK, OPTIONS, Course, GlossaryEntry, KeyPoint, OutlineSection, QuizQuestion
 
 __all__ = [
     "BLANK",
     "OPTIONS",
-    "REWRITE_ABOVE_WORDS",
     "Course",
     "CourseTopicError",
     "GlossaryEntry",

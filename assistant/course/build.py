@@ -65,18 +65,19 @@ def build_course(
     glossary = load_glossary()
     terms = topic_terms(topic, glossary)
     queries = topic_queries(topic, terms)
-    hits = retrieve(assistant.search, queries, terms, sources)
+    tuning = assistant.settings.course
+    hits = retrieve(assistant.search, queries, terms, sources, tuning.retrieve_k)
     if not hits or max(p.score for p in hits) < assistant.settings.retrieval.refuse_below:
         raise CourseTopicError(f"Không tìm thấy tài liệu về “{topic}” / Nothing in the collection about “{topic}”.")
-    documents, groups = chosen_groups(hits, queries, assistant.index)
-    outline = lesson_outline(documents, groups)
-    material = sentences_under(outline, documents)
+    documents, groups = chosen_groups(hits, queries, assistant.index, tuning)
+    outline = lesson_outline(documents, groups, tuning.title_words)
+    material = sentences_under(outline, documents, tuning.min_words)
     checker = assistant.support_checker()
     notes: list[str] = []
     rewriter = make_rewriter(assistant, mode, generator, checker, notes)
-    key_points = choose_key_points(topic, outline, material, rewriter)
-    entries = glossary_entries(material, glossary)
-    quiz = quiz_questions(topic, material, documents, questions, keep=answered_back(assistant.decide))
+    key_points = choose_key_points(topic, outline, material, rewriter, tuning)
+    entries = glossary_entries(material, glossary, tuning)
+    quiz = quiz_questions(topic, material, documents, questions, tuning.quiz_max_words, answered_back(assistant.decide))
     key_points, quiz, dropped = verified(key_points, quiz, checker)
     citations = Citations()
     for item, sentence in [*key_points, *entries, *quiz]:

@@ -23,15 +23,10 @@ from assistant.support import SupportChecker, lexical_score, strip_citations
 from assistant.types import Mode
 from prompts.answer import document_block
 from prompts.course import rewrite_messages
+from settings import CourseSettings
 
 if TYPE_CHECKING:
     from assistant.chain import Assistant
-
-LONG_WORDS = 45  # key points longer than this are penalised: trainers want short statements
-REWRITE_TOKENS = 80
-# Generative mode shortens only sentences longer than this: shorter ones already are the short
-# statement wanted, and each rewrite costs seconds of a 1.5B model on 2 cores.
-REWRITE_ABOVE_WORDS = 25
 
 
 def choose_key_points(
@@ -39,8 +34,10 @@ def choose_key_points(
     outline: Sequence[OutlineSection],
     material: Sequence[Sentence],
     rewriter: Rewriter | None,
+    tuning: CourseSettings,
 ) -> list[tuple[KeyPoint, Sentence]]:
-    """The most informative sentence of each outline section (none for a bare heading)."""
+    """The most informative sentence of each outline section (none for a bare heading); those
+    longer than ``tuning.rewrite_above_words`` are shortened by the rewriter, if any."""
     by_section: dict[int, list[Sentence]] = defaultdict(list)
     for sentence in material:
         if sentence.statement:
@@ -49,16 +46,17 @@ def choose_key_points(
     for i in range(len(outline)):
         if not by_section[i]:
             continue
-        best = max(by_section[i], key=lambda s: (_key_point_score(topic, s), -s.start))
+        best = max(by_section[i], key=lambda s: (_key_point_score(topic, s, tuning.long_words), -s.start))
         point = KeyPoint(best.text, i)
-        if rewriter is not None and best.words > REWRITE_ABOVE_WORDS:
+        if rewriter is not None and best.words > tuning.rewrite_above_words:
             rewriter.shorten(point, best)
         points.append((point, best))
     return points
 
 
-def _key_point_score(topic: str, sentence: Sentence) -> float:
-    length_penalty = max(0, sentence.words - LONG_WORDS) / 30
+def _key_point_score(topic: str, sentence: Sentence, long_words: int) -> float:
+    """Informative and on topic; longer than ``long_words``, penalised: trainers want short statements."""
+    length_penalty = max(0, sentence.words - long_words) / 30
     return informativeness(sentence.folded) + lexical_score(topic, sentence.text) - length_penalty
 
 
@@ -69,6 +67,7 @@ class Rewriter:
     generator: Generator
     checker: SupportChecker
     temperature: float
+    max_tokens: int  # of one rewrite
     notes: list[str]  # the course's notes: a generator failure is reported there, once
     flagged: list[str] = field(default_factory=list)  # rejected rewrites, for the trainer to see
 
@@ -80,7 +79,7 @@ class Rewriter:
         passage = sentence.passage
         messages = rewrite_messages(document_block(1, passage.number or passage.title, shown))
         try:
-            draft = "".join(self.generator.stream(messages, REWRITE_TOKENS, self.temperature))
+            draft = "".join(self.generator.stream(messages, self.max_tokens, self.temperature))
         except GeneratorError as exc:  # e.g. its process died: this point stays verbatim, the course goes on
             note = f"Mô hình sinh gặp lỗi, giữ câu trích nguyên văn / generator failed, verbatim: {exc}"
             if note not in self.notes:
@@ -110,4 +109,5 @@ def make_rewriter(
         if generator is None:
             notes.append(f"Không có mô hình sinh, giữ câu trích nguyên văn / no generator, verbatim: {reason}")
             return None
-    return Rewriter(generator, checker, assistant.settings.generator.temperature, notes)
+    settings = assistant.settings
+    return Rewriter(generator, checker, settings.generator.temperature, settings.course.rewrite_tokens, notes)

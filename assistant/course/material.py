@@ -22,7 +22,6 @@ from ingest.index import ChunkIndex
 from ingest.types import DocumentMeta, HeadingNode
 from ingest.vitokens import normalize
 
-MIN_WORDS = 6  # shorter sentences are headings or fragments, not teachable statements
 _STATEMENT_ENDS = (".", ";", "!", "?", "…", ")", "”", '"')
 _CONTAINER = re.compile(r"(?:phần|chương|mục)\b", re.IGNORECASE)
 _CLAUSE_LABEL = re.compile(r"^\((?:khoản|điểm)[^)]*\)\s*:?\s*", re.IGNORECASE)
@@ -89,22 +88,21 @@ class Sentence:
     section: int
     start: int  # offset in the document
     passage: Passage
-    title_line: bool  # the node's first line when it is a heading, not a rule
+    # A complete rule: not a heading, not a fragment or sub-title (no closing punctuation), not a
+    # list intro ending in ":" (``sentences_under`` decides, with the course's ``min_words``).
+    statement: bool
 
     @property
     def words(self) -> int:
         return len(self.text.split())
 
-    @property
-    def statement(self) -> bool:
-        """A complete rule: not a heading, not a fragment or sub-title (no closing punctuation), not
-        a list intro ending in ":"."""
-        return self.words >= MIN_WORDS and not self.title_line and self.text.endswith(_STATEMENT_ENDS)
 
-
-def sentences_under(outline: Sequence[OutlineSection], documents: dict[str, Document]) -> list[Sentence]:
+def sentences_under(
+    outline: Sequence[OutlineSection], documents: dict[str, Document], min_words: int
+) -> list[Sentence]:
     """Every citable sentence under the outline, in outline order; instructions planted for an AI
-    (see ``assistant.injection``) are not rules of the Party, so they never become key points."""
+    (see ``assistant.injection``) are not rules of the Party, so they never become key points.
+    Shorter than ``min_words``, a sentence is a heading or fragment, not a teachable statement."""
     found: list[Sentence] = []
     for i, section in enumerate(outline):
         document = documents[section.source]
@@ -115,7 +113,9 @@ def sentences_under(outline: Sequence[OutlineSection], documents: dict[str, Docu
             folded = normalize(text)
             if passage is None or not text or len(folded) != len(text) or is_instruction(text):
                 continue
-            found.append(Sentence(text, folded, i, section.start + start, passage, end <= section.title_end))
+            title_line = end <= section.title_end
+            statement = len(text.split()) >= min_words and not title_line and text.endswith(_STATEMENT_ENDS)
+            found.append(Sentence(text, folded, i, section.start + start, passage, statement))
     return found
 
 

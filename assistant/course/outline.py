@@ -15,11 +15,10 @@ from assistant.course.material import Document, group_key
 from assistant.course.model import OutlineSection
 from assistant.course.selection import Group
 
-TITLE_WORDS = 12  # a node's first line this short is its title, not a rule
 
-
-def lesson_outline(documents: dict[str, Document], groups: Sequence[Group]) -> list[OutlineSection]:
-    """Per document (best first), the chosen groups' headings in document order."""
+def lesson_outline(documents: dict[str, Document], groups: Sequence[Group], title_words: int) -> list[OutlineSection]:
+    """Per document (best first), the chosen groups' headings in document order; a node's first
+    line shorter than ``title_words`` is its title."""
     nodes = [
         (source, path, start, end)
         for source, document in documents.items()
@@ -28,9 +27,8 @@ def lesson_outline(documents: dict[str, Document], groups: Sequence[Group]) -> l
     ]
     outline = []
     for i, (source, path, start, end) in enumerate(nodes):
-        title = _title_line(
-            documents[source].text[start:end], has_children=i + 1 < len(nodes) and _is_under(nodes[i + 1][1], path)
-        )
+        has_children = i + 1 < len(nodes) and _is_under(nodes[i + 1][1], path)
+        title = _title_line(documents[source].text[start:end], has_children, title_words)
         outline.append(OutlineSection(source, path, _heading(path, title), start, end, len(title)))
     return outline
 
@@ -39,7 +37,7 @@ def _is_under(path: tuple[str, ...], parent: tuple[str, ...]) -> bool:
     return len(path) > len(parent) and path[: len(parent)] == parent
 
 
-def _title_line(node: str, has_children: bool) -> str:
+def _title_line(node: str, has_children: bool, title_words: int) -> str:
     """The node's first line when it is a heading rather than a rule, else "".
 
     A lone line over sub-points is a heading even when it is a sentence ("3.5. Về kết nạp lại người
@@ -48,7 +46,7 @@ def _title_line(node: str, has_children: bool) -> str:
     first, newline, _ = node.partition("\n")
     if not newline:
         return first if has_children else ""
-    return first if len(first.split()) < TITLE_WORDS or not first.rstrip().endswith(".") else ""
+    return first if len(first.split()) < title_words or not first.rstrip().endswith(".") else ""
 
 
 def _heading(path: tuple[str, ...], title: str) -> str:

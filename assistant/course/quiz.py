@@ -33,8 +33,6 @@ from assistant.course.model import BLANK, OPTIONS, QuizQuestion
 from assistant.support import passage_numbers
 from ingest.vitokens import normalize
 
-QUIZ_MAX_WORDS = 60  # a longer stem is a reading test, not a question
-
 
 @dataclass(frozen=True)
 class _Slot:
@@ -93,15 +91,17 @@ def quiz_questions(
     material: Sequence[Sentence],
     documents: dict[str, Document],
     count: int,
+    max_words: int,
     keep: Callable[[QuizQuestion, Sentence], bool] | None = None,
 ) -> list[tuple[QuizQuestion, Sentence]]:
     """Fill-in-the-blank questions spread over the outline: each section's best before any
     section's second; sentences with an amount before those with only a body. ``keep`` vets each
-    candidate before it takes a place (checked lazily, only until ``count`` are kept)."""
+    candidate before it takes a place (checked lazily, only until ``count`` are kept). A stem longer
+    than ``max_words`` is a reading test, not a question."""
     pool = _Pool.of(documents.values())
     by_section: dict[int, list[tuple[QuizQuestion, Sentence]]] = defaultdict(list)
     for sentence in sorted(material, key=_quiz_priority):
-        if sentence.statement and sentence.words <= QUIZ_MAX_WORDS:
+        if sentence.statement and sentence.words <= max_words:
             question = _question(sentence, pool)
             if question is not None:
                 by_section[sentence.section].append((question, sentence))

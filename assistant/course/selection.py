@@ -23,16 +23,7 @@ from assistant.types import Filters, Passage
 from ingest.chunker import PATH_SEPARATOR
 from ingest.index import ChunkIndex
 from ingest.vitokens import normalize
-
-RETRIEVE_K = 50  # passages per query: enough to see which sections a topic lives in
-CANDIDATE_GROUPS = 30  # top-level sections, by retrieval evidence, considered for the lesson
-# A section is taught when its heading shares at least HEADING_MATCH of the topic's wording and its
-# evidence share plus heading match reaches KEEP_SCORE (calibrated on the admission, party dues,
-# official-membership and transfer topics over HD 06 + QĐ 294). Retrieval evidence alone keeps
-# off-topic sections whose passages merely mention the topic ("Khen thưởng…" for "đảng phí").
-HEADING_MATCH = 0.5
-KEEP_SCORE = 0.75
-MAX_HEADINGS = 80  # outline size: a lesson, not the whole collection; sections are added whole
+from settings import CourseSettings
 
 # Phrasings of one idea: a topic worded one way must still find headings worded the other
 # ("quy trình kết nạp" vs HD 06's "Thủ tục xem xét kết nạp đảng viên").
@@ -70,8 +61,10 @@ def retrieve(
     queries: Sequence[str],
     terms: Sequence[str],
     sources: Sequence[str],
+    k: int,
 ) -> list[Passage]:
-    """Passages for the topic and its variants, ``fused`` summed over queries (rank agreement).
+    """Passages for the topic and its variants (``k`` per query), ``fused`` summed over queries
+    (rank agreement).
 
     ``search``: the assistant's (``Assistant.search``), so a lesson finds what chat would.
     """
@@ -79,7 +72,7 @@ def retrieve(
     best: dict[str, Passage] = {}
     weight: Counter[str] = Counter()
     for query in queries:
-        for passage in search(SearchRequest(query, tuple(terms), filters, RETRIEVE_K)):
+        for passage in search(SearchRequest(query, tuple(terms), filters, k)):
             weight[passage.id] += passage.fused
             if passage.id not in best or passage.score > best[passage.id].score:
                 best[passage.id] = passage
@@ -87,7 +80,7 @@ def retrieve(
 
 
 def chosen_groups(
-    hits: Sequence[Passage], queries: Sequence[str], index: ChunkIndex
+    hits: Sequence[Passage], queries: Sequence[str], index: ChunkIndex, tuning: CourseSettings
 ) -> tuple[dict[str, Document], list[Group]]:
     """The documents and (source, top-level heading) groups the topic is about, best first.
 
@@ -95,12 +88,14 @@ def chosen_groups(
     section is where a document keeps its steps together. A group's score is its share of the
     retrieval evidence (summed over its passages, relative to the best group) plus how well its own
     heading matches the topic: evidence alone favours long sections, and QĐ 294's short "Điều 4:
-    Giới thiệu và kết nạp người vào Đảng" ranks low by passages yet is plainly on topic.
+    Giới thiệu và kết nạp người vào Đảng" ranks low by passages yet is plainly on topic. Both bars
+    (``tuning.heading_match``, ``tuning.keep_score``) must be met: retrieval evidence alone keeps
+    off-topic sections whose passages merely mention the topic ("Khen thưởng…" for "đảng phí").
     """
     evidence: Counter[Group] = Counter()
     for passage in hits:
         evidence[(passage.source, group_key(passage.section.split(PATH_SEPARATOR)))] += passage.fused
-    candidates = evidence.most_common(CANDIDATE_GROUPS)
+    candidates = evidence.most_common(tuning.candidate_groups)
     best = candidates[0][1]
     records = index.records()
     documents: dict[str, Document] = {}
@@ -112,10 +107,12 @@ def chosen_groups(
         match = max(lexical_score(_subject(query), title) for query in queries)
         scored.append((weight / best, match, (source, top)))
     ranked = sorted(scored, key=lambda item: -(item[0] + item[1]))
-    chosen = [group for share, match, group in ranked if match >= HEADING_MATCH and share + match >= KEEP_SCORE]
+    chosen = [
+        group for share, match, group in ranked if match >= tuning.heading_match and share + match >= tuning.keep_score
+    ]
     # Lessons are taught from the regulations: an explainer article only when none covers the topic.
     official = [group for group in chosen if documents[group[0]].meta.kind != "article"]
-    chosen = _within_budget(official or chosen, documents) or [candidates[0][0]]
+    chosen = _within_budget(official or chosen, documents, tuning.max_headings) or [candidates[0][0]]
     kept = dict.fromkeys(source for source, _ in chosen)
     return {source: documents[source] for source in kept}, chosen
 
@@ -129,14 +126,14 @@ def _subject(query: str) -> str:
     return " ".join(subject.split()) or query
 
 
-def _within_budget(groups: Sequence[Group], documents: dict[str, Document]) -> list[Group]:
-    """Best groups first while the outline stays within MAX_HEADINGS; a section that does not fit
+def _within_budget(groups: Sequence[Group], documents: dict[str, Document], max_headings: int) -> list[Group]:
+    """Best groups first while the outline stays within ``max_headings``; a section that does not fit
     is skipped whole (never cut: a half procedure misleads) and smaller ones may still fit."""
     kept: list[Group] = []
     total = 0
     for source, key in groups:
         size = sum(1 for path, _, _ in documents[source].headings if group_key(path) == key)
-        if total + size <= MAX_HEADINGS:
+        if total + size <= max_headings:
             kept.append((source, key))
             total += size
     return kept

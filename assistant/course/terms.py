@@ -16,17 +16,18 @@ from assistant.course.material import Sentence
 from assistant.course.model import GlossaryEntry
 from assistant.glossary import Glossary
 from ingest.vitokens import normalize
+from settings import CourseSettings
 
-GLOSSARY_TSV_MAX = 12
-RECURRING_MIN_SECTIONS = 3  # "recurring": used under at least this many outline headings
 _DEFINITION = r"\s*(?:là|gồm|bao gồm|được hiểu là|được tính)(?!\w)"
 
 
-def glossary_entries(material: Sequence[Sentence], glossary: Glossary) -> list[tuple[GlossaryEntry, Sentence]]:
+def glossary_entries(
+    material: Sequence[Sentence], glossary: Glossary, tuning: CourseSettings
+) -> list[tuple[GlossaryEntry, Sentence]]:
     """Reviewed glossary terms the material uses, then the party bodies it keeps naming; each with
     the sentence that best defines or uses it, in the order the lesson meets them."""
-    chosen = _glossary_terms(material, glossary)
-    chosen += _recurring_bodies(material, {term for term, _ in chosen})
+    chosen = _glossary_terms(material, glossary, tuning.glossary_max)
+    chosen += _recurring_bodies(material, {term for term, _ in chosen}, tuning.recurring_min_sections)
     entries: list[tuple[GlossaryEntry, Sentence]] = []
     used: set[int] = set()
     for term, english in chosen:
@@ -37,8 +38,8 @@ def glossary_entries(material: Sequence[Sentence], glossary: Glossary) -> list[t
     return sorted(entries, key=lambda e: (e[1].section, e[1].start))
 
 
-def _glossary_terms(material: Sequence[Sentence], glossary: Glossary) -> list[tuple[str, str]]:
-    """(folded term, English) for the glossary.tsv entries the material uses most.
+def _glossary_terms(material: Sequence[Sentence], glossary: Glossary, most: int) -> list[tuple[str, str]]:
+    """(folded term, English) for the ``most`` glossary.tsv entries the material uses most.
 
     Longer terms are counted first and their matches blanked, so "đảng viên" counts only where it
     is not part of "đảng viên dự bị"; each English entry contributes its most used variant.
@@ -54,21 +55,21 @@ def _glossary_terms(material: Sequence[Sentence], glossary: Glossary) -> list[tu
     for variants, english in entries:
         term = max(variants, key=uses.__getitem__)
         # One entry per Vietnamese term: "admission" and "admit" both mean "kết nạp".
-        if uses[term] and taken.isdisjoint(variants) and len(chosen) < GLOSSARY_TSV_MAX:
+        if uses[term] and taken.isdisjoint(variants) and len(chosen) < most:
             chosen.append((term, english))
             taken.update(variants)
     return chosen
 
 
-def _recurring_bodies(material: Sequence[Sentence], taken: set[str]) -> list[tuple[str, str]]:
-    """Party bodies named under at least RECURRING_MIN_SECTIONS outline headings, most used first."""
+def _recurring_bodies(material: Sequence[Sentence], taken: set[str], min_sections: int) -> list[tuple[str, str]]:
+    """Party bodies named under at least ``min_sections`` outline headings, most used first."""
     sections: dict[str, set[int]] = defaultdict(set)
     for sentence in material:
         for name in BODY.findall(sentence.folded):
             if BODY_KEY[name]:
                 sections[BODY_KEY[name]].add(sentence.section)
     ranked = sorted(sections.items(), key=lambda item: (-len(item[1]), item[0]))
-    return [(key, "") for key, used in ranked if len(used) >= RECURRING_MIN_SECTIONS and key not in taken]
+    return [(key, "") for key, used in ranked if len(used) >= min_sections and key not in taken]
 
 
 def _defining_sentence(term: str, material: Sequence[Sentence], used: set[int]) -> Sentence | None:
