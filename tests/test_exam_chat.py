@@ -11,8 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from assistant.chain import Assistant
-from settings import Settings
+from ingest.embedder import Embedder
+from settings import Settings, get_settings
 
 QD294 = "official/qd-294-2025-thi-hanh-dieu-le.pdf"
 REPO = Path(__file__).resolve().parent.parent
@@ -52,6 +55,27 @@ def test_an_item_the_collection_does_not_settle_is_declined(assistant: Assistant
     )
     assert result.choice is None and result.refused
     assert "không đủ căn cứ" in result.answer and not result.citations
+
+
+def test_the_exam_margin_of_the_config_file_and_the_environment_reaches_the_apps_assistant(
+    subset_settings: Settings, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``exam.margin`` in partydocs.toml, then PARTYDOCS_EXAM__MARGIN over it, decide how the
+    assistant the app builds (``Assistant(get_settings())``) answers the item the default settles."""
+    config = tmp_path / "partydocs.toml"
+    config.write_text("[exam]\nmargin = 1.0\n", encoding="utf-8")  # no option can lead another by 1.0
+    monkeypatch.setenv("PARTYDOCS_CONFIG", str(config))
+    monkeypatch.setenv("PARTYDOCS_DATA_DIR", str(subset_settings.data_dir))
+    get_settings.cache_clear()
+    try:
+        strict = Assistant(get_settings(), embedder).ask(AGE, options=list(AGES))
+        monkeypatch.setenv("PARTYDOCS_EXAM__MARGIN", "0.02")
+        get_settings.cache_clear()
+        relaxed = Assistant(get_settings(), embedder).ask(AGE, options=list(AGES))
+    finally:
+        get_settings.cache_clear()
+    assert strict.choice is None and strict.refused and strict.choice_support["A"] > 0
+    assert relaxed.choice == "A" and not relaxed.refused
 
 
 def test_cli_options(subset_settings: Settings) -> None:
