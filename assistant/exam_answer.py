@@ -5,8 +5,8 @@ options and for the stem with each option: a stem like "ý kiến nào đúng?" 
 
 - A four-option item: each option is read as a claim, the stem with that option. A unit supports
   an option when it is about the stem (its words, weighted by rarity) and holds what distinguishes
-  that option from the others: its rarer words and, above all, its amounts exactly, without
-  filling the option's slot with something else. Options held equally are declined, not guessed.
+  that option from the others: its rarer words and, above all, its amounts exactly. Options held
+  equally are declined, not guessed.
 - A true/false statement is read against the unit that holds most of it, word by word in order
   (``assistant.exam_evidence``): true when that unit holds nearly all of it, every amount sits
   where the evidence puts the same amount, and no slot is filled otherwise (another body, a
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from assistant.exam import VERDICTS, ExamItem, is_meta_option
 from assistant.exam_evidence import (
+    NUMBER,
     Claim,
     IdfLookup,
     Reading,
@@ -39,7 +40,6 @@ from settings import ExamSettings, get_settings
 # The bars are settings (``exam``), tuned on eval/questions/exam.jsonl by eval/exam.py.
 MC_KINDS = ("sentence", "clause")  # units an option is weighed against (adjacent pairs blur which option is held)
 
-_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _BLANK = re.compile(r"…{2,}|\.{4,}|_{3,}")
 _META_ALL = re.compile(r"^(?:cả|tất cả|all of the above)", re.IGNORECASE)
 _META_NONE = re.compile(r"^(?:không có|none of the above)", re.IGNORECASE)
@@ -90,18 +90,13 @@ def _with_terms(text: str, expand: Expand) -> str:
     """An English text as the collection would word it: its glossary terms and its numbers (its
     English words match nothing in Vietnamese evidence, and as unseen words would weigh the most)."""
     terms = expand(text)
-    return " ".join([*terms, *_NUMBER.findall(text)]) if terms else text
+    return " ".join([*terms, *NUMBER.findall(text)]) if terms else text
 
 
 def _readings(claim: Claim, units: Sequence[Unit], tuning: ExamSettings) -> list[Reading]:
     """The best covering units (``tuning.read_units`` of them), aligned with the claim, best first."""
     best = sorted(units, key=lambda unit: claim.covered(unit.bag), reverse=True)[: tuning.read_units]
     return [read(claim, unit, tuning) for unit in best]
-
-
-def _with_option(stem: str, option: str) -> str:
-    """The claim an option makes: the option in the stem's blank, or after the stem."""
-    return _BLANK.sub(option, stem, count=1) if _BLANK.search(stem) else f"{stem} {option}"
 
 
 def _weights(text: str, idf: IdfLookup, drop: frozenset[str] = frozenset()) -> dict[str, float]:

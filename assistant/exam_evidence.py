@@ -32,7 +32,7 @@ from settings import ExamSettings
 
 IdfLookup = Callable[[Sequence[str]], Mapping[str, float]]
 
-_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _YEAR_IN_PARENTHESES = re.compile(r"\((?:năm\s+)?\d{4}\)")
 # Spelt numbers count as numbers where they are amounts or ranks: "sáu tháng", "năm thứ hai".
 # ("năm" alone is also "year", so it is read as five only before a unit, and never after a number:
@@ -77,7 +77,7 @@ def numeric_text(text: str) -> str:
 def numbers_of(text: str) -> frozenset[str]:
     """The amounts a claim states, as written without leading zeros ("03 cán bộ" is "3 cán bộ"):
     not the numbers naming the documents it cites ("Theo Hướng dẫn 45-HD/BTCTW", "Điều lệ (2011)")."""
-    return frozenset(_unpadded(number) for number in _NUMBER.findall(numeric_text(text)))
+    return frozenset(_unpadded(number) for number in NUMBER.findall(numeric_text(text)))
 
 
 def _unpadded(number: str) -> str:
@@ -101,6 +101,11 @@ def story_and_claim(text: str) -> tuple[str, str]:
     return " ".join(sentences[:-1]), sentences[-1] if sentences else ""
 
 
+def clauses_of(sentence: str) -> list[str]:
+    """A sentence's clauses: a ";" often separates two rules of one sentence."""
+    return [clause.strip() for clause in sentence.split(";") if clause.strip()]
+
+
 def is_number(word: str) -> bool:
     return word[:1].isdigit()
 
@@ -113,7 +118,11 @@ class Unit:
     sentence: str
     words: tuple[str, ...]
     kind: Literal["sentence", "clause", "pair"] = "sentence"
-    whole: bool = True  # one clause: its words sit next to each other in the document
+
+    @property
+    def whole(self) -> bool:
+        """One clause: its words sit next to each other in the document."""
+        return self.kind == "clause" or (self.kind == "sentence" and len(clauses_of(self.sentence)) == 1)
 
     @cached_property
     def bag(self) -> frozenset[str]:
@@ -141,13 +150,13 @@ def units_of(passages: Iterable[Passage]) -> list[Unit]:
         seen.add(passage.id)
         sentences = [s.strip() for line in passage.text.splitlines() for s in split_sentences(line) if s.strip()]
         for i, sentence in enumerate(sentences):
-            clauses = [c.strip() for c in sentence.split(";") if c.strip()]
-            units.append(Unit(passage, sentence, words_of(strip_marker(sentence)), "sentence", len(clauses) == 1))
+            clauses = clauses_of(sentence)
+            units.append(Unit(passage, sentence, words_of(strip_marker(sentence)), "sentence"))
             if len(clauses) > 1:
                 units += [Unit(passage, clause, words_of(strip_marker(clause)), "clause") for clause in clauses]
             if i + 1 < len(sentences):
                 pair = f"{sentence} {sentences[i + 1]}"
-                units.append(Unit(passage, pair, words_of(strip_marker(pair)), "pair", False))
+                units.append(Unit(passage, pair, words_of(strip_marker(pair)), "pair"))
     return units
 
 
@@ -257,10 +266,6 @@ class Reading:
     @property
     def conflicts(self) -> bool:
         return bool(self.changed)
-
-    def changes(self, words: frozenset[str]) -> bool:
-        """Whether a changed slot involves any of ``words`` on the claim's side."""
-        return any(words & set(claim_side) for claim_side, _ in self.changed)
 
 
 def read(claim: Claim, unit: Unit, tuning: ExamSettings) -> Reading:
