@@ -88,8 +88,7 @@ class HybridRetriever:
         # Built with the retriever, which ``Assistant.refresh`` rebuilds after every upload.
         self.upload_ids = frozenset(
             chunk_id
-            for record in index.records().values()
-            if record.origin == "upload"
+            for record in index.records(origin="upload").values()
             for chunk_id in record.chunk_ids
         )
 

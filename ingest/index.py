@@ -126,8 +126,10 @@ class ChunkIndex:
             )
 
     # --- document records -------------------------------------------------------------------
-    def records(self) -> dict[str, DocumentRecord]:
-        got = self._documents.get(include=["metadatas"])
+    def records(self, origin: str | None = None) -> dict[str, DocumentRecord]:
+        """Every document's record, or only those of one ``origin`` ("upload"): the retriever,
+        rebuilt on every refresh, needs the few uploads, not thousands of records with their trees."""
+        got = self._documents.get(where={"origin": origin} if origin else None, include=["metadatas"])
         return {str(meta["source"]): DocumentRecord.from_metadata(dict(meta)) for meta in got["metadatas"] or []}
 
     def document_text(self, source: str) -> str:
