@@ -60,7 +60,7 @@ class Assistant:
         """Reload the keyword index and document catalog (after an ingest or upload), reading only."""
         # The keyword index also weighs the words of a question (IDF), whichever retriever runs.
         self.keyword = load_keyword_index(self.settings, self.index)
-        self.retriever = self.parts.retriever(self.embedder, self.index, self.keyword)
+        self.retriever = self.parts.retriever(self.embedder, self.index, self.keyword, self.settings.retrieval)
         self.catalog = [r.meta for r in self.index.records().values() if r.status == "ok"]
         self.references = self.parts.references(self.catalog)
         self.answerer = Answerer(self.settings, self.glossary, self.keyword.idf, self.embedder, self.generator)

@@ -20,10 +20,10 @@ from ingest.embedder import Embedder
 from ingest.index import ChunkIndex
 from ingest.keyword_index import KeywordIndex
 from ingest.types import DocumentMeta
-from settings import Settings
+from settings import RetrievalSettings, Settings
 
 # Search over the index and its keyword index (``HybridRetriever`` itself is one).
-RetrieverFactory = Callable[[Embedder, ChunkIndex, KeywordIndex], Retriever]
+RetrieverFactory = Callable[[Embedder, ChunkIndex, KeywordIndex, RetrievalSettings], Retriever]
 # Resolution of the documents a question names, against the catalog (``CatalogReferences``).
 ReferencesFactory = Callable[[Sequence[DocumentMeta]], ReferenceResolver]
 # The generator and, when it is unavailable, the bilingual reason why (``make_generator``).

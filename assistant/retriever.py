@@ -26,7 +26,7 @@ from ingest.embedder import Embedder
 from ingest.index import ChunkIndex
 from ingest.keyword_index import KeywordIndex
 from ingest.vitokens import segment
-from settings import get_settings
+from settings import RetrievalSettings
 
 TIE_DECIMALS = 9  # scores equal to this many decimals are a tie (float sums differ in the last bits)
 
@@ -73,23 +73,20 @@ class HybridRetriever:
         embedder: Embedder,
         index: ChunkIndex,
         keyword: KeywordIndex,
+        tuning: RetrievalSettings,
         use: Sequence[str] = ("dense", "keyword"),
     ) -> None:
         self.embedder = embedder
         self.index = index
         self.keyword = keyword
         self.use = tuple(use)
-        # Read when built (``Assistant.refresh`` rebuilds it), not at import: the retriever factory
-        # (``assistant.parts``) takes no settings, and the app's settings are the process's.
-        self.tuning = get_settings().retrieval
+        self.tuning = tuning  # the assistant's own ``retrieval`` settings, so partydocs.toml applies
         # Called with every request and its candidates: eval/fusion.py records them to fit weights.
         self.observer: Callable[[SearchRequest, Candidates], None] | None = None
         self._embed_query = lru_cache(maxsize=512)(self._embed_uncached)
         # Built with the retriever, which ``Assistant.refresh`` rebuilds after every upload.
         self.upload_ids = frozenset(
-            chunk_id
-            for record in index.records(origin="upload").values()
-            for chunk_id in record.chunk_ids
+            chunk_id for record in index.records(origin="upload").values() for chunk_id in record.chunk_ids
         )
 
     def forget_queries(self) -> None:

@@ -95,7 +95,9 @@ def test_uploads_are_marked_as_uploads_in_results_citations_and_export(uploaded:
 
 def _keyword_pairs(assistant: Assistant) -> list[tuple[int, int]]:
     """Keyword-search ranks of (collection passage, its uploaded copy): equal texts, equal BM25 scores."""
-    retriever = HybridRetriever(assistant.embedder, assistant.index, assistant.retriever.keyword, use=("keyword",))
+    retriever = HybridRetriever(
+        assistant.embedder, assistant.index, assistant.retriever.keyword, assistant.settings.retrieval, use=("keyword",)
+    )
     passages = retriever.search(SearchRequest("đại biểu tham dự Đại hội phiên trù bị phiên chính thức", k=20))
     ranks: dict[tuple[str, str], int] = {(p.origin, p.text): rank for rank, p in enumerate(passages)}
     return [
