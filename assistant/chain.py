@@ -8,10 +8,16 @@ Each stage is a plain function over one ``Turn``, so the CLI, the UI and eval al
 same chain. ``Assistant`` opens the models and indexes once per process and assembles the chain
 from ``Parts`` (``assistant.parts``): eval's baselines pass other parts, never override a stage.
 Opening it only reads: a stale keyword index is rebuilt in memory, never saved from here.
+
+What depends on the collection (keyword index, retriever, catalog, references, answerer) is rebuilt
+by ``refresh`` whenever the index's change marker (``ChunkIndex.generation``) moves, which
+``stream`` checks on every question with one read by id: an upload through another server sharing
+the Chroma server, or this server's background indexing, is answerable from the next question on.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -31,7 +37,7 @@ from assistant.support import SupportChecker, checker_for
 from assistant.turn import AnswerEvent, Turn, elapsed_ms
 from assistant.types import AnswerResult, Filters, Mode, Passage
 from ingest.embedder import Embedder
-from ingest.keyword_sync import load_keyword_index
+from ingest.keyword_sync import KeywordReader
 from ingest.service import open_index
 from settings import Settings
 
@@ -51,19 +57,47 @@ class Assistant:
         self.embedder, self.index = open_index(settings, embedder)
         self.glossary = load_glossary()
         self._generator: Generator | None = None
+        self._keyword_reader = KeywordReader(settings, self.index)
+        self._refreshing = threading.Lock()
+        self.generation = ""  # the change marker the parts below were built at
         self.refresh()
         self.chain: Runnable[Turn, AnswerEvent] = (
             RunnableLambda(self._prepare) | RunnableLambda(self._retrieve) | RunnableGenerator(self._answer)
         )
 
     def refresh(self) -> None:
-        """Reload the keyword index and document catalog (after an ingest or upload), reading only."""
+        """Rebuild the keyword index, retriever, catalog and references from the index as it is now,
+        reading only. Built first and then swapped in, so a question answered meanwhile (the UI
+        answers two at once) never meets a part half built."""
+        with self._refreshing:
+            self._rebuild()
+
+    def refresh_if_changed(self) -> bool:
+        """Refresh when the change marker moved since the last refresh; one read by id otherwise."""
+        if self.index.generation() == self.generation:
+            return False
+        with self._refreshing:  # another thread may have refreshed while this one waited
+            if self.index.generation() == self.generation:
+                return False
+            self._rebuild()
+        return True
+
+    def _rebuild(self) -> None:
+        generation = self.index.generation()  # read first: a write after it moves it again
         # The keyword index also weighs the words of a question (IDF), whichever retriever runs.
-        self.keyword = load_keyword_index(self.settings, self.index)
-        self.retriever = self.parts.retriever(self.embedder, self.index, self.keyword, self.settings.retrieval)
-        self.catalog = [r.meta for r in self.index.records().values() if r.status == "ok"]
-        self.references = self.parts.references(self.catalog)
-        self.answerer = Answerer(self.settings, self.glossary, self.keyword.idf, self.embedder, self.generator)
+        keyword = self._keyword_reader.current()
+        retriever = self.parts.retriever(self.embedder, self.index, keyword, self.settings.retrieval)
+        catalog = [r.meta for r in self.index.records().values() if r.status == "ok"]
+        references = self.parts.references(catalog)
+        answerer = Answerer(self.settings, self.glossary, keyword.idf, self.embedder, self.generator)
+        self.keyword, self.retriever, self.catalog, self.references, self.answerer = (
+            keyword,
+            retriever,
+            catalog,
+            references,
+            answerer,
+        )
+        self.generation = generation
 
     # --- public API -------------------------------------------------------------------------
     def stream(
@@ -75,9 +109,11 @@ class Assistant:
         options: Sequence[str] | Mapping[str, str] | None = None,
     ) -> Iterator[AnswerEvent]:
         limit = self.settings.retrieval.max_question_chars  # QuestionError (bilingual) on a bad question
+        question, history = check_question(question, limit), check_history(history, limit)
+        self.refresh_if_changed()
         turn = Turn(
-            question=check_question(question, limit),
-            history=check_history(history, limit),
+            question=question,
+            history=history,
             mode=mode,
             filters=filters or Filters(),
         )

@@ -12,6 +12,12 @@ searched, so a file's new chunks can be stored window by window (a crash keeps t
 queries see only whole documents; ``promote`` copies them into the searched collection when the
 file's last window is in.
 
+A fourth, state, holds one record: the change marker (``generation``), a fresh random stamp written
+by every write that changes what search or the catalog sees (created by the first such write, so
+opening a store never writes). Every process serving from this store (a second ``app.py serve`` on
+the same Chroma server, or this one's background indexing) compares it with the stamp it last read,
+one read by id, to know when to refresh.
+
 This module is the only code that speaks Chroma: callers get named operations (``query``, ``ids``,
 ``document_chunks``, ``ids_mentioning``, ``ids_matching``, ``get``) with plain results, and the
 translation of search restrictions into ``where`` clauses lives here. The collections themselves are private, so the
@@ -22,6 +28,7 @@ speaking Chroma (document records, chunk mentions) lives in ``ingest.records`` a
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,6 +39,7 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 
 from ingest.faults import checkpoint
 from ingest.mentions import MENTIONS, MENTIONS_VERSION, MENTIONS_VERSION_KEY, mention_metadata
@@ -43,6 +51,8 @@ from settings import Settings
 CHUNKS = "chunks"
 DOCUMENTS = "documents"
 STAGING = "staging"
+STATE = "state"
+_GENERATION = "generation"  # the one record of the state collection
 _BATCH = 500  # Chroma's add/get limits are far higher; this keeps memory and request sizes modest.
 
 
@@ -115,6 +125,8 @@ class ChunkIndex:
             metadata={"embedding_model": model_id, "hnsw:space": "cosine"},
             embedding_function=None,
         )
+        self._state_name = f"{prefix}_{STATE}"
+        self._state: Collection | None = None  # created by the first write, so opening never writes
         self._mentions_complete = False  # once True, stays so: every chunk written since has its mentions
         built_with = (self._chunks.metadata or {}).get("embedding_model")
         if built_with != model_id:
@@ -124,6 +136,24 @@ class ChunkIndex:
                 f"Dùng thư mục dữ liệu khác hoặc xóa chỉ mục rồi nạp lại / Use another data_dir, or "
                 f"delete the index ({prefix}) and ingest again."
             )
+
+    # --- change marker ----------------------------------------------------------------------
+    def generation(self) -> str:
+        """The change marker: equal to an earlier reading when nothing searchable changed since
+        ("" for a store no ingest has written to). Random stamps, not a counter: two writers never
+        need to read before they write, so no bump can be lost between processes."""
+        if self._state is None:
+            try:
+                self._state = self._client.get_collection(self._state_name, embedding_function=None)
+            except NotFoundError:
+                return ""
+        metas = self._state.get(ids=[_GENERATION], include=["metadatas"])["metadatas"] or []
+        return str(metas[0].get("stamp", "")) if metas else ""
+
+    def _changed(self) -> None:
+        if self._state is None:
+            self._state = self._client.get_or_create_collection(self._state_name, embedding_function=None)
+        self._state.upsert(ids=[_GENERATION], embeddings=[[1.0]], metadatas=[{"stamp": uuid.uuid4().hex}])
 
     # --- document records -------------------------------------------------------------------
     def records(self, origin: str | None = None) -> dict[str, DocumentRecord]:
@@ -155,11 +185,13 @@ class ChunkIndex:
             metadatas=[record.to_metadata()],
             documents=[text],
         )
+        self._changed()
 
     def delete_record(self, record: DocumentRecord) -> None:
         """Record first: a crash in between leaves ownerless chunks, which the next ingest removes,
         never a record whose chunks are gone."""
         self._documents.delete(ids=[record.meta.source])
+        self._changed()
         checkpoint("record deleted, chunks not yet")
         self.delete_chunks(record.chunk_ids)
 
@@ -212,8 +244,11 @@ class ChunkIndex:
         return {i: str(m.get("source", "")) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def delete_chunks(self, ids: Iterable[str]) -> None:
-        for batch in _batches(list(ids)):
+        batches = list(_batches(list(ids)))
+        for batch in batches:
             self._chunks.delete(ids=batch)
+        if batches:
+            self._changed()
 
     def count(self) -> int:
         return self._chunks.count()

@@ -13,6 +13,13 @@ Two entry points, because only ingest may write:
 - ``load_keyword_index`` (every reader: the assistant, benchmarks): a stale index is rebuilt in
   memory only, with older tokens re-segmented in memory. Opening the assistant must not write the
   data dir: another process may be ingesting into it, and a reader may not own it.
+
+A reader that stays up (a serving ``Assistant``) holds a ``KeywordReader``, which keeps what it
+built: after a change elsewhere (another server's upload into a shared Chroma server, this process's
+background indexing) it reloads the saved file if that matches Chroma again, else rebuilds in
+memory, and when the chunk ids are what it holds already it does neither. So every process's BM25
+covers exactly the chunks Chroma has, whichever process wrote them and whichever data dir's file
+is out of date; the file is only a start-up cache, written by whoever ingests into that data dir.
 """
 
 from __future__ import annotations
@@ -37,11 +44,31 @@ def ids_fingerprint(ids: list[str]) -> str:
 
 def load_keyword_index(settings: Settings, index: ChunkIndex) -> KeywordIndex:
     """The saved keyword index if it matches Chroma, else one built in memory; never writes."""
-    saved = _saved(settings, index)
-    if saved is not None:
-        return saved
-    logger.info("keyword index at %s is stale or missing: rebuilt in memory, not saved", settings.keyword_path)
-    return _build(index, store_tokens=False)[0]
+    return KeywordReader(settings, index).current()
+
+
+class KeywordReader:
+    """One reader's keyword index, kept in step with the chunks in Chroma without writing anything."""
+
+    def __init__(self, settings: Settings, index: ChunkIndex) -> None:
+        self.settings = settings
+        self.index = index
+        self._held: tuple[KeywordIndex, str] | None = None  # the index and the fingerprint it covers
+
+    def current(self) -> KeywordIndex:
+        """The index over Chroma's chunks now: the one held if the ids did not change, else the saved
+        file if it matches, else one built in memory (the ids are read once either way)."""
+        fingerprint = ids_fingerprint(self.index.all_chunks(include=())["ids"])
+        if self._held is not None and self._held[1] == fingerprint:
+            return self._held[0]
+        loaded = KeywordIndex.load(self.settings.keyword_path)
+        if loaded and loaded[1] == fingerprint:
+            self._held = loaded
+        else:
+            logger.info("keyword index at %s is stale or missing: rebuilt in memory", self.settings.keyword_path)
+            # The build's own fingerprint: chunks written since the ids were read are in it.
+            self._held = _build(self.index, store_tokens=False)
+        return self._held[0]
 
 
 def sync_keyword_index(settings: Settings, index: ChunkIndex) -> KeywordIndex:

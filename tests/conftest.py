@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import csv
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,3 +139,41 @@ def collection() -> Path:
     path = Settings().collection_path
     assert path.is_dir(), f"the collection is missing at {path}"
     return path
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, what: str, seconds: float = 120, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Until something accepts connections on the loopback ``port``; fails if ``process`` dies first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert process is None or process.poll() is None, f"{what} exited with {process.returncode}"
+            assert time.monotonic() < deadline, f"{what} did not start"
+            time.sleep(0.3)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A real ``chroma run`` server (the CLI the chromadb package ships) on a free loopback port."""
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, "chroma server", 60, server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -104,38 +100,15 @@ def test_stats_lists_metadata_and_chunk_counts(tiny_ingested: Ingested, embedder
     assert stats["embedding_model"] == embedder.model_id and stats["failures"] == []
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_same_code_works_against_a_chroma_server(tmp_path: Path, tiny_settings: Settings, embedder: Embedder) -> None:
-    port = _free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    server = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "chroma server did not start"
-                time.sleep(0.3)
-        settings = tiny_settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{port}"})
-        first = _ingestor(settings, embedder).ingest_folder(settings.collection_path)
-        again = _ingestor(settings, embedder).ingest_folder(settings.collection_path)
-        index = open_index(settings, embedder)[1]
-        nearest = list(index.query(embedder.embed_queries(["Bản tin sinh hoạt chi bộ"])[0], 3))
-        hits = index.get(nearest)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+def test_same_code_works_against_a_chroma_server(
+    tmp_path: Path, tiny_settings: Settings, embedder: Embedder, chroma_server: str
+) -> None:
+    settings = tiny_settings.model_copy(update={"chroma_url": chroma_server})
+    first = _ingestor(settings, embedder).ingest_folder(settings.collection_path)
+    again = _ingestor(settings, embedder).ingest_folder(settings.collection_path)
+    index = open_index(settings, embedder)[1]
+    nearest = list(index.query(embedder.embed_queries(["Bản tin sinh hoạt chi bộ"])[0], 3))
+    hits = index.get(nearest)
     assert first.chunks_embedded > 0 and again.chunks_embedded == 0
     assert not (tiny_settings.chroma_path / "chroma.sqlite3").exists(), "server mode must not write locally"
     assert hits[0].metadata["source"] == TINY[0]

@@ -132,7 +132,9 @@ class Callbacks:
     # --- library ----------------------------------------------------------------------------------
     @reported
     def library(self, language: str) -> tuple[Any, ...]:
-        """Library table and filter choices, read fresh so every session sees others' uploads."""
+        """Library table and filter choices, read fresh so every session sees others' uploads (through
+        this server or another one sharing its Chroma server)."""
+        self.assistant.refresh_if_changed()
         stats = collection_stats(self.settings, self.assistant.index, sections=False)
         catalog = self.assistant.catalog
         return (
@@ -171,8 +173,7 @@ class Callbacks:
                 self.assistant.index,
                 progress=lambda desc, done: progress(done, desc=desc),
             )
-            if report.accepted:
-                self.assistant.refresh()
+            self.assistant.refresh_if_changed()
             messages += [
                 f"✓ {t(language, 'upload_done', name=o.name, chunks=o.chunks)}" if o.accepted else f"✗ {o.reason}"
                 for o in report.outcomes
