@@ -307,6 +307,18 @@ class ExamSettings(_Group):
         "the claim's plus swap_slack syllables; longer, it says more (a condition, a list), not something else.",
     )
     swap_slack: int = Field(default=4, description="Syllables of slack in that comparison.")
+    run: int = Field(
+        default=3,
+        ge=1,
+        description="A four-option item's option is held by a unit only in runs of this many syllables (or the whole "
+        "option, when shorter): an option's words scattered over a sentence name something else.",
+    )
+    bind_lead: float = Field(
+        default=1.5,
+        gt=1.0,
+        description="When one sentence holds several options, one per case, the option bound to the stem's case must "
+        "weigh this many times the next, or none of them is taken from that sentence.",
+    )
 
 
 class CourseSettings(_Group):

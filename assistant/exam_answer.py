@@ -3,10 +3,11 @@
 The evidence is every sentence (and ";" clause) of the passages retrieved for the stem with all its
 options and for the stem with each option: a stem like "ý kiến nào đúng?" says nothing by itself.
 
-- A four-option item: each option is read as a claim, the stem with that option. A unit supports
-  an option when it is about the stem (its words, weighted by rarity) and holds what distinguishes
-  that option from the others: its rarer words and, above all, its amounts exactly. Options held
-  equally are declined, not guessed.
+- A four-option item: a unit supports an option when it is about the stem (its words, weighted by
+  rarity) and says what distinguishes that option from the others, in runs of syllables rather than
+  scattered words, and its amounts exactly. A unit that says several options whole, one per case
+  ("30 ngày … đối với …, 90 ngày … đối với cấp Trung ương"), supports only the option it binds to the
+  stem's case (``assistant.exam_binding``), or none. Options held equally are declined, not guessed.
 - A true/false statement is read against the unit that holds most of it, word by word in order
   (``assistant.exam_evidence``): true when that unit holds nearly all of it, every amount sits
   where the evidence puts the same amount, and no slot is filled otherwise (another body, a
@@ -16,10 +17,11 @@ options and for the stem with each option: a stem like "ý kiến nào đúng?" 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.exam import VERDICTS, ExamItem, is_meta_option
+from assistant.exam_binding import bound_option
 from assistant.exam_evidence import (
     NUMBER,
     Claim,
@@ -32,13 +34,15 @@ from assistant.exam_evidence import (
     read,
     read_number,
     units_of,
+    words_of,
 )
 from assistant.types import AnswerPart, Citation, Passage
-from ingest.vitokens import segment
+from ingest.vitokens import STOPWORDS, segment
 from settings import ExamSettings, get_settings
 
 # The bars are settings (``exam``), tuned on eval/questions/exam.jsonl by eval/exam.py.
 MC_KINDS = ("sentence", "clause")  # units an option is weighed against (adjacent pairs blur which option is held)
+_WHOLE = 0.99  # an option a unit says whole, every syllable in its runs
 
 _BLANK = re.compile(r"…{2,}|\.{4,}|_{3,}")
 _META_ALL = re.compile(r"^(?:cả|tất cả|all of the above)", re.IGNORECASE)
@@ -110,31 +114,87 @@ def _covered(weights: dict[str, float], tokens: frozenset[str]) -> float:
     return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
 
 
-def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamSettings) -> ExamVerdict:
-    stem = _weights(item.stem, idf)
-    options = dict(zip(item.letters, item.options, strict=True))
-    plain = {letter: text for letter, text in options.items() if not is_meta_option(text)}
+def _common(tokens: Iterable[Iterable[str]]) -> frozenset[str]:
+    sets = [frozenset(t) for t in tokens]
+    return frozenset.intersection(*sets) if sets else frozenset()
+
+
+def _syllable_weights(words: tuple[str, ...], idf: IdfLookup, drop: frozenset[str]) -> dict[str, float]:
+    """Each syllable's rarity; an amount weighs as the rarest word, since an item turns on it most."""
+    found = idf(sorted(set(words)))
+    top = max(found.values(), default=1.0)
+    kept = [w for w in words if w not in drop and w not in STOPWORDS]
+    return {w: top if is_number(w) else float(found.get(w, 0.0)) for w in kept}
+
+
+def _phrase_held(words: tuple[str, ...], weight: dict[str, float], unit: Unit, run: int) -> float:
+    """Weighted share of an option's syllables that the unit says inside a run of three (or the
+    whole option, when shorter), in any order of runs: "Ban Chấp hành Trung ương" is not held by a
+    sentence naming "ban chấp hành đảng bộ" and "Trung ương" apart, while a long option whose two
+    halves the document gives the other way round is."""
+    total = sum(weight.get(w, 0.0) for w in words)
+    if not total:
+        return 0.0
+    size = min(len(words), run)
+    said = {unit.words[i : i + size] for i in range(len(unit.words) - size + 1)}
+    held = {j for i in range(len(words) - size + 1) if words[i : i + size] in said for j in range(i, i + size)}
+    return sum(weight.get(words[j], 0.0) for j in held) / total
+
+
+def _holds(
+    stem: str, plain: dict[str, str], units: Sequence[Unit], idf: IdfLookup, tuning: ExamSettings
+) -> dict[str, dict[int, float]]:
+    """How much of each option each unit says (by the unit's index), leaving out units that state
+    other amounts: "90 ngày" is not held by a unit saying "30 ngày"."""
     # Words every option shares say nothing about which one is right.
-    shared = frozenset.intersection(*(frozenset(segment(text)) for text in plain.values())) if plain else frozenset()
+    shared = _common(segment(text) for text in plain.values())
+    shared_syllables = _common(words_of(text) for text in plain.values())
     # A blank to fill ("Lý lịch phải được …… thẩm tra") places the option in the stem's sentence, so
     # an option may name what the stem also names elsewhere ("chi bộ"): its words all count.
-    said = frozenset() if _BLANK.search(item.stem) else frozenset(stem)
-    support: dict[str, float] = {}
-    best_evidence: dict[str, Unit] = {}
-    singles = [unit for unit in units if unit.kind in MC_KINDS]
+    said = frozenset() if _BLANK.search(stem) else frozenset(_weights(stem, idf))
+    holds: dict[str, dict[int, float]] = {}
     for letter, text in plain.items():
         own = _weights(text, idf, shared | said)
         numbers = numbers_of(text)
-        for unit in singles:
-            if numbers and not numbers <= unit.numbers:
-                continue  # "90 ngày" is not supported by a unit saying "30 ngày"
-            held = _covered(own, unit.terms) if own else (1.0 if numbers else 0.0)
-            score = held * (0.5 + 0.5 * _covered(stem, unit.terms))
+        words = words_of(text)
+        syllables = _syllable_weights(words, idf, shared_syllables)
+        holds[letter] = {
+            i: _phrase_held(words, syllables, unit, tuning.run) if own else (1.0 if numbers else 0.0)
+            for i, unit in enumerate(units)
+            if not numbers or numbers <= unit.numbers
+        }
+    return holds
+
+
+def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamSettings) -> ExamVerdict:
+    options = dict(zip(item.letters, item.options, strict=True))
+    plain = {letter: text for letter, text in options.items() if not is_meta_option(text)}
+    singles = [unit for unit in units if unit.kind in MC_KINDS]
+    holds = _holds(item.stem, plain, singles, idf, tuning)
+    stem = _weights(item.stem, idf)
+    stem_words = words_of(claim_text(item.stem))
+    stem_weight = _syllable_weights(stem_words, idf, frozenset())
+    support: dict[str, float] = {}
+    stated_by: dict[str, float] = {}  # how well each option is stated at all, bound or not
+    best_evidence: dict[str, Unit] = {}
+    for i, unit in enumerate(singles):
+        # A unit holding several options whole ("30 ngày …, 60 ngày …, 90 ngày …") supports only the
+        # one it binds to the stem's case, or none of them.
+        whole = {letter: words_of(plain[letter]) for letter in plain if holds[letter].get(i, 0.0) >= _WHOLE}
+        owner = bound_option(unit.words, whole, stem_words, stem_weight, tuning.bind_lead) if len(whole) > 1 else None
+        about = 0.5 + 0.5 * _covered(stem, unit.terms)
+        for letter in plain:
+            if i not in holds[letter]:
+                continue
+            score = holds[letter][i] * about
+            stated_by[letter] = max(stated_by.get(letter, 0.0), score)
+            if len(whole) > 1 and letter != owner and (owner is not None or letter in whole):
+                continue
             if score > support.get(letter, 0.0):
                 support[letter], best_evidence[letter] = score, unit
     for letter in plain:
         support.setdefault(letter, 0.0)
-    stated = {letter for letter, score in support.items() if score >= tuning.support_bar}
+    stated = {letter for letter, score in stated_by.items() if score >= tuning.support_bar}
     for letter, text in options.items():
         if letter in plain:
             continue

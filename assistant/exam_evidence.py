@@ -86,7 +86,7 @@ def _unpadded(number: str) -> str:
 
 def words_of(text: str) -> tuple[str, ...]:
     """The syllables of ``text`` in order, folded as the keyword index folds them, with amounts as digits."""
-    return tuple(_unpadded(word) for word in re.findall(r"\w+", normalize(numeric_text(text))))
+    return tuple(_unpadded(word) for word in re.findall(r"\w+|%", normalize(numeric_text(text))))
 
 
 def claim_text(text: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import pytest
+
 from assistant.exam import ExamItem
 from assistant.exam_answer import decide
 from assistant.exam_evidence import claim_text, numbers_of, units_of, words_of
@@ -99,3 +101,98 @@ def test_units_are_sentences_clauses_and_adjacent_pairs() -> None:
     assert set(words_of("chỉ kết nạp lại một lần dự bị")) <= pair.bag  # "một lần" read as "1 lần"
     clauses = [unit for unit in units_of([_passage(TAM_THOI)]) if unit.kind == "clause"]
     assert len(clauses) == 2 and "trừ" in clauses[1].bag
+
+
+# One sentence, one amount per case (QĐ 294): every option is in it, so what decides is which
+# amount the stem's case is bound to.
+TRA_LOI = (
+    "Khi nhận được ý kiến phê bình, chất vấn, báo cáo, kiến nghị, tổ chức đảng và đảng viên có trách nhiệm phải "
+    "trả lời theo thẩm quyền, chậm nhất là 30 ngày làm việc đối với tổ chức cơ sở đảng và đảng viên, 60 ngày làm "
+    "việc đối với cấp ủy cấp trên trực tiếp của tổ chức cơ sở đảng và cấp tỉnh, 90 ngày làm việc đối với cấp "
+    "Trung ương."
+)
+CHI_DINH = (
+    "So với số lượng cấp ủy viên mà đại hội đã quyết định, số lượng cấp ủy viên chỉ định tăng thêm không được quá "
+    "10% đối với cấp ủy cấp trên trực tiếp của tổ chức cơ sở đảng trở lên, không quá 20% đối với cấp ủy cơ sở."
+)
+HUY_HIEU_KY_LUAT = (
+    "c) Tại thời điểm xét tặng Huy hiệu Đảng, đảng viên bị kỷ luật về Đảng thì chưa được xét tặng; sau 6 tháng "
+    "(đối với kỷ luật khiển trách), 9 tháng (đối với kỷ luật cảnh cáo), 1 năm (đối với kỷ luật cách chức), nếu "
+    "sửa chữa tốt khuyết điểm, được chi bộ công nhận sẽ được xét tặng Huy hiệu Đảng."
+)
+WORKING_DAYS = ("30 ngày làm việc", "60 ngày làm việc", "120 ngày làm việc", "90 ngày làm việc")
+
+
+@pytest.mark.parametrize(
+    ("stem", "options", "texts", "key"),
+    [
+        (
+            "Cấp Trung ương phải trả lời ý kiến phê bình, chất vấn của đảng viên chậm nhất trong bao nhiêu ngày?",
+            WORKING_DAYS,
+            (TRA_LOI,),
+            "D",
+        ),
+        (
+            "Cấp tỉnh phải trả lời ý kiến phê bình, chất vấn chậm nhất trong bao nhiêu ngày làm việc?",
+            WORKING_DAYS,
+            (TRA_LOI,),
+            "B",
+        ),
+        (
+            "Số cấp ủy viên được chỉ định tăng thêm đối với cấp ủy cơ sở không được quá bao nhiêu?",
+            ("5%", "10%", "20%", "30%"),
+            (CHI_DINH,),
+            "C",
+        ),
+        (
+            "Đảng viên đang chịu kỷ luật khiển trách thì sau bao lâu, nếu sửa chữa tốt khuyết điểm, được xét tặng "
+            "Huy hiệu Đảng?",
+            ("3 tháng", "6 tháng", "9 tháng", "1 năm"),
+            (HUY_HIEU_KY_LUAT,),
+            "B",
+        ),
+        (
+            "Đảng viên đang chịu kỷ luật cách chức thì sau bao lâu được xét tặng Huy hiệu Đảng?",
+            ("3 tháng", "6 tháng", "9 tháng", "1 năm"),
+            (HUY_HIEU_KY_LUAT,),
+            "D",
+        ),
+    ],
+)
+def test_one_sentence_with_an_amount_per_case_gives_the_case_asked(
+    stem: str, options: Sequence[str], texts: Sequence[str], key: str
+) -> None:
+    assert _decide(stem, *texts, options=options) == key
+
+
+def test_a_sentence_that_names_the_case_nowhere_binds_no_option() -> None:
+    """ "cấp huyện" is none of the cases the sentence lists: no amount is taken from it."""
+    stem = "Cấp huyện phải trả lời ý kiến phê bình, chất vấn chậm nhất trong bao nhiêu ngày?"
+    assert _decide(stem, TRA_LOI, options=WORKING_DAYS) is None
+
+
+def test_options_held_in_one_sentence_still_count_for_a_meta_option() -> None:
+    """Bound to no single case, both contents are still stated: "A và B đúng" is the answer."""
+    rule = (
+        "15.1. Phiên trù bị thực hiện các nội dung: Bầu đoàn chủ tịch, đoàn thư ký, ban thẩm tra tư cách đại "
+        "biểu, thông qua nội quy, chương trình làm việc của đại hội, quy chế bầu cử."
+    )
+    options = (
+        "Bầu đoàn chủ tịch, đoàn thư ký, ban thẩm tra tư cách đại biểu",
+        "Thông qua nội quy, chương trình làm việc của đại hội, quy chế bầu cử",
+        "Bầu ban chấp hành đảng bộ khóa mới",
+        "A và B đúng",
+    )
+    assert _decide("Phiên trù bị của đại hội đảng bộ thực hiện nội dung nào sau đây?", rule, options=options) == "D"
+
+
+def test_an_option_whose_words_lie_apart_in_the_sentence_is_not_held() -> None:
+    """The sentence names "Bộ Chính trị"; "Ban Chấp hành … Trung ương" only as scattered words."""
+    rule = (
+        "19.1. Khi có trên một nửa số ủy viên ban chấp hành đảng bộ đồng ý bằng phiếu kín và được ban thường vụ "
+        "cấp ủy cấp trên đồng ý mới triệu tập đại hội bất thường; đối với đảng bộ trực thuộc Trung ương phải được "
+        "Bộ Chính trị đồng ý."
+    )
+    options = ("Bộ Chính trị", "Ban Bí thư", "Ban Tổ chức Trung ương", "Ban Chấp hành Trung ương")
+    stem = "Đối với đảng bộ trực thuộc Trung ương, việc triệu tập đại hội bất thường phải được cơ quan nào đồng ý?"
+    assert _decide(stem, rule, options=options) == "A"
