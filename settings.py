@@ -154,6 +154,13 @@ class RetrievalSettings(_Group):
         description="The keyword bonus for English questions: BM25 over English words against Vietnamese text is "
         "mostly noise (dev hit@5 0.19 alone; glossary terms still count).",
     )
+    official_prior: float = Field(
+        default=0.03,
+        ge=0,
+        description="Score added to a passage of an official document (any kind but 'article'), in cosine units "
+        "(assistant.fusion): where a news article quotes a rule word for word, the document that lays it down ranks "
+        "first. Chosen by 5-fold cross-validation with the keyword weights (eval/fusion.py).",
+    )
     max_question_chars: int = Field(
         default=1000,
         gt=0,

@@ -8,6 +8,13 @@ questions, whose BM25 ranking is nearly noise, ranked their evidence lower than 
 by the query's best BM25 score, which makes the keyword term a bounded bonus in [0, weight] that
 lifts exact-term matches among passages of similar meaning. The weights per question language
 were chosen by cross-validation on the dev set (``eval/fusion.py``, ``eval/reports/fusion/``).
+
+Passages of official documents (any kind but "article") get a small prior as well: news articles
+and explainers often quote a rule word for word ("Chi bộ có chín đảng viên chính thức trở lên…"),
+and their copy, wrapped in a question-like heading, tends to sit a hair closer to the question than
+the rule itself. The prior makes the document that lays down the rule settle it. It was the one
+term of issue 16's lever 1 that won out of fold on dev (``eval/reports/retrieval-levers/``); per-query
+weights from exact terms and list agreement, min-max scaling and length normalization did not.
 """
 
 from __future__ import annotations
@@ -23,8 +30,11 @@ def fuse_scores(
     keyword_weight: float,
     boost_ids: Collection[str] = (),
     boost: float | None = None,
+    official: Collection[str] = (),
+    official_prior: float = 0.0,
 ) -> list[tuple[str, float]]:
-    """Best first: ``cosine + keyword_weight * bm25 / max(bm25) (+ boost if boosted)``.
+    """Best first: ``cosine + keyword_weight * bm25 / max(bm25) (+ official_prior if official)
+    (+ boost if boosted)``.
 
     ``boost`` (``retrieval.boost``, the process's when None) sits above any cosine plus keyword
     bonus, so a passage naming the asked-for document outranks any other.
@@ -39,7 +49,10 @@ def fuse_scores(
     top = max(keyword.values(), default=0.0)
     scale = keyword_weight / top if top > 0 else 0.0
     scores = {
-        chunk_id: cosine + scale * keyword.get(chunk_id, 0.0) + (boost if chunk_id in boost_ids else 0.0)
+        chunk_id: cosine
+        + scale * keyword.get(chunk_id, 0.0)
+        + (official_prior if chunk_id in official else 0.0)
+        + (boost if chunk_id in boost_ids else 0.0)
         for chunk_id, cosine in cosines.items()
     }
     first_seen = {chunk_id: position for position, chunk_id in enumerate(scores)}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -51,6 +51,8 @@ class Candidates:
     cosines: dict[str, float]
     keyword: dict[str, float]
     keyword_weight: float
+    # Candidates from official documents, which fusion's prior favours (none for the one-search baselines).
+    official: frozenset[str] = frozenset()
 
 
 class Retriever(Protocol):
@@ -101,7 +103,15 @@ class HybridRetriever:
         found = self.candidates(request, vector)
         if self.observer is not None:
             self.observer(request, found)
-        fused = fuse_scores(found.cosines, found.keyword, found.keyword_weight, request.boost_ids, self.tuning.boost)
+        fused = fuse_scores(
+            found.cosines,
+            found.keyword,
+            found.keyword_weight,
+            request.boost_ids,
+            self.tuning.boost,
+            found.official,
+            self.tuning.official_prior,
+        )
         return self._passages(self.collection_first(fused)[: request.k], vector)
 
     def candidates(self, request: SearchRequest, vector: np.ndarray) -> Candidates:
@@ -120,7 +130,16 @@ class HybridRetriever:
         ids = list(dict.fromkeys([*dense, *keyword, *sorted(request.boost_ids)]))
         if "dense" not in self.use:  # the BM25-only baseline: keyword scores alone decide
             return Candidates(dict.fromkeys(ids, 0.0), keyword, 1.0)
-        return Candidates(self._cosines(ids, vector, dense), keyword, request.keyword_weight)
+        cosines = self._cosines(ids, vector, dense)
+        if "keyword" not in self.use:  # the dense-only baseline: cosines alone decide
+            return Candidates(cosines, keyword, request.keyword_weight)
+        return Candidates(cosines, keyword, request.keyword_weight, frozenset(cosines) - self.article_ids)
+
+    @cached_property
+    def article_ids(self) -> frozenset[str]:
+        """Chunks of news articles and explainers (kind "article"), which fusion's official prior
+        passes over; read at the first search, once per retriever (rebuilt whenever the index changes)."""
+        return frozenset(self.index.ids(Filters(kinds=["article"])))
 
     def keyword_passages(self, query: str, terms: Sequence[str], within: Collection[str], k: int) -> list[Passage]:
         """The ``k`` chunks among ``within`` that best match ``terms`` by keyword, as passages scored
