@@ -25,6 +25,11 @@ _BACK_REFERENCES = re.compile(
     r"that|this|it|those|they|them|he|she|who decides that|the same)\b",
     re.IGNORECASE,
 )
+# A person of the story named after their role ("đồng chí Nguyễn Văn A", "anh B"): the role stays.
+_STORY_NAME = re.compile(
+    r"\b((?i:đồng chí|anh|chị|ông|bà|em|cô|chú|bác|comrade|mr\.?|ms\.?|mrs\.?))\s+(?:[A-ZĐ][\wÀ-ỹ]*\s*){1,4}",
+)
+_STORY_NUMBER = re.compile(r"\b\d+(?:[.,/]\d+)*\b")
 # (question, earlier turns) -> the standalone query: ``rewrite_followup``, or a baseline's own.
 Rewriter = Callable[[str, Sequence[str]], str]
 
@@ -54,3 +59,15 @@ def _standalone_anchor(earlier: list[str]) -> str:
         if not needs_context(turn):
             return turn.rstrip("?？ ")
     return earlier[-1].rstrip("?？ ")
+
+
+def scenario_stem(question: str) -> str:
+    """A scenario stem without its story: names and numbers go, roles, durations' units and actions stay.
+
+    "đảng viên chính thức được 6 tháng, cùng công tác 02 năm" retrieves passages sharing its numbers
+    rather than the rule it tests; searched beside the stem, the stripped text can find the rule.
+    """
+    text = unicodedata.normalize("NFC", question)
+    text = _STORY_NAME.sub(lambda m: m.group(1) + " ", text)
+    text = _STORY_NUMBER.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip()
