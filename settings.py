@@ -326,6 +326,9 @@ class ExamSettings(_Group):
         description="When one sentence holds several options, one per case, the option bound to the stem's case must "
         "weigh this many times the next, or none of them is taken from that sentence.",
     )
+    model_tokens: int = Field(
+        default=8, ge=1, description="Generative mode: the longest reply to a tie between options (a letter is enough)."
+    )
 
 
 class CourseSettings(_Group):

@@ -26,6 +26,7 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 from assistant.answering import Answerer
 from assistant.exam import ExamItem, exam_item, parse_exam_item
 from assistant.exam_answer import ExamVerdict, decide, exam_answer
+from assistant.exam_model import settle_tie
 from assistant.glossary import detect_language, load_glossary
 from assistant.llm import Generator
 from assistant.parts import SHIPPED, Parts
@@ -171,9 +172,16 @@ class Assistant:
     def _answer(self, turns: Iterator[Turn]) -> Iterator[AnswerEvent]:
         yield from self.answerer.stream(turns)
 
-    def decide(self, item: ExamItem, filters: Filters | None = None, seen: list[Passage] | None = None) -> ExamVerdict:
+    def decide(
+        self,
+        item: ExamItem,
+        filters: Filters | None = None,
+        seen: list[Passage] | None = None,
+        mode: Mode = "extractive",
+    ) -> ExamVerdict:
         """The option or verdict the collection settles for ``item``, or a decline; the passages
-        searched are appended to ``seen``. Chat, eval and the course's quiz check all decide here."""
+        searched are appended to ``seen``. Chat, eval and the course's quiz check all decide here.
+        In generative mode the model may pick among options the evidence leaves tied (``settle_tie``)."""
 
         def search(text: str) -> list[Passage]:
             passages = self.retrieve(text, filters)
@@ -181,7 +189,12 @@ class Assistant:
                 seen.extend(passages)
             return passages
 
-        return decide(item, search, self.keyword.idf, self.glossary.expand, self.settings.exam)
+        verdict = decide(item, search, self.keyword.idf, self.glossary.expand, self.settings.exam)
+        generator = self.generator()[0] if mode == "generative" and verdict.declined else None
+        if generator is None:
+            return verdict
+        language = "en" if detect_language(item.stem) == "en" else "vi"
+        return settle_tie(item, verdict, generator, self.settings.exam, language)
 
     def _exam(self, turn: Turn, item: ExamItem) -> AnswerResult:
         """Decide an exam item by the evidence (assistant.exam_answer), in either mode: the choice
@@ -189,7 +202,7 @@ class Assistant:
         started = time.perf_counter()
         language = "en" if detect_language(item.stem) == "en" else "vi"
         searched: list[Passage] = []
-        verdict = self.decide(item, turn.filters, searched)
+        verdict = self.decide(item, turn.filters, searched, turn.mode)
         answer = exam_answer(item, verdict, language)
         result = AnswerResult(
             question=turn.question,
@@ -197,7 +210,7 @@ class Assistant:
             answer="\n".join([answer.lead, *(f"{c} [{p.citation}]" for p in answer.parts for c in p.claims)]),
             refused=verdict.declined,
             language=language,
-            mode="extractive",
+            mode="generative" if verdict.by_model else "extractive",
             citations=answer.citations,
             retrieved=list({p.id: p for p in searched}.values()),
             lead=answer.lead,

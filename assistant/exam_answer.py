@@ -60,6 +60,8 @@ class ExamVerdict:
     choice: str | None
     support: dict[str, float] = field(default_factory=dict)  # per letter, or per verdict
     evidence: Unit | None = None
+    held: dict[str, Unit] = field(default_factory=dict)  # each option's best stating unit (four options)
+    by_model: bool = False  # the generator picked among options the evidence left tied
 
     @property
     def declined(self) -> bool:
@@ -210,8 +212,8 @@ def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamS
     if not ranked or support[ranked[0]] < tuning.support_bar:
         return ExamVerdict(None, support)
     if len(ranked) > 1 and support[ranked[0]] - support[ranked[1]] < tuning.margin:
-        return ExamVerdict(None, support)  # equally held: a guess would be quoted with confidence
-    return ExamVerdict(ranked[0], support, best_evidence.get(ranked[0]))
+        return ExamVerdict(None, support, held=best_evidence)  # equally held: a guess would be quoted with confidence
+    return ExamVerdict(ranked[0], support, best_evidence.get(ranked[0]), best_evidence)
 
 
 def _judge(statement: str, units: Sequence[Unit], idf: IdfLookup, tuning: ExamSettings) -> ExamVerdict:

@@ -1,9 +1,9 @@
 """Answer accuracy on exam items: which option the assistant picks, by the evidence alone.
 
-Usage:  python -m eval.exam [eval/questions/exam.jsonl] [--out eval/reports/exam]
+Usage:  python -m eval.exam [eval/questions/exam.jsonl] [--mode extractive|generative] [--out DIR]
 
 Each item is read as a trainer pastes it (options inside the question are parsed; otherwise the
-``options`` field is used) and decided by ``assistant.exam_answer.decide`` over the real index.
+``options`` field is used) and decided by ``Assistant.decide`` over the real index, in either mode.
 ``results.jsonl`` rows carry ``choice`` (the letter, Đúng/Sai, or null when declined); the report
 gives accuracy per item type and category, declines counted apart, and every wrong pick with the
 sentence that decided it.
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chain import Assistant
-from assistant.evidence import IdfLookup
 from assistant.exam import ExamItem, exam_item, parse_exam_item
-from assistant.exam_answer import Expand, Search, decide
+from assistant.exam_answer import ExamVerdict
+from assistant.types import Mode
 from eval.records import load_questions, write_report
 from settings import Settings
 
@@ -33,11 +33,8 @@ def item_of(question: Mapping[str, Any]) -> ExamItem:
     return exam_item(question["question"], question.get("options") or [])
 
 
-def exam_row(
-    question: Mapping[str, Any], search: Search, idf: IdfLookup, expand: Expand | None = None
-) -> dict[str, Any]:
-    """Decide one item by the evidence ``search`` finds: the ``results.jsonl`` row, with the key."""
-    verdict = decide(item_of(question), search, idf, expand)
+def exam_row(question: Mapping[str, Any], verdict: ExamVerdict) -> dict[str, Any]:
+    """The ``results.jsonl`` row of one decided item, with its key."""
     piece = verdict.evidence
     return {
         "id": question["id"],
@@ -47,15 +44,24 @@ def exam_row(
         "expect": question["expect"],
         "answer": question["answer"],
         "choice": verdict.choice,
+        "by_model": verdict.by_model,
         "support": {key: round(value, 3) for key, value in verdict.support.items()},
         "source": piece.passage.source if piece else None,
         "sentence": piece.sentence if piece else None,
     }
 
 
-def answer_items(questions: Sequence[Mapping[str, Any]], assistant: Assistant) -> list[dict[str, Any]]:
+def answer_items(
+    questions: Sequence[Mapping[str, Any]], assistant: Assistant, mode: Mode = "extractive"
+) -> list[dict[str, Any]]:
     """Every item decided over the assistant's index, retrieving as for a user's question."""
-    return [exam_row(q, assistant.retrieve, assistant.keyword.idf, assistant.glossary.expand) for q in questions]
+    return [exam_row(q, assistant.decide(item_of(q), mode=mode)) for q in questions]
+
+
+_MODES = {
+    "extractive": "extractive, no LLM",
+    "generative": "generative: the model picks only among options the evidence leaves tied",
+}
 
 
 def rate(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -74,19 +80,24 @@ def rate(rows: Sequence[Mapping[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("questions", nargs="?", default="eval/questions/exam.jsonl")
-    parser.add_argument("--out", default="eval/reports/exam")
+    parser.add_argument("--out", help="report directory (default eval/reports/exam, or exam-generative)")
+    parser.add_argument("--mode", choices=["extractive", "generative"], default="extractive")
     args = parser.parse_args()
-    rows = answer_items(load_questions(Path(args.questions)), Assistant(Settings()))
+    out = args.out or ("eval/reports/exam" if args.mode == "extractive" else "eval/reports/exam-generative")
+    assistant = Assistant(Settings())
+    if args.mode == "generative" and assistant.generator()[0] is None:
+        parser.error(f"generative mode needs the generator: {assistant.generator()[1]}")
+    rows = answer_items(load_questions(Path(args.questions)), assistant, args.mode)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[f"type {row['type']}"].append(row)
         groups[f"category {row['category']}"].append(row)
         groups[f"lang {row['lang']}"].append(row)
     lines = [
-        f"# Exam items: {Path(args.questions).name} (extractive, no LLM)",
+        f"# Exam items: {Path(args.questions).name} ({_MODES[args.mode]})",
         "",
-        f"Written by `python -m eval.exam {args.questions}`. Accuracy: right choices among items whose "
-        "rule is in the collection (a decline counts as not right). Declines: share of those items "
+        f"Written by `python -m eval.exam {args.questions} --mode {args.mode}`. Accuracy: right choices among "
+        "items whose rule is in the collection (a decline counts as not right). Declines: share of those items "
         "declined. Absent declined: items whose rule is not in the collection that were declined.",
         "",
         "| group | accuracy | declines | absent declined |",
@@ -106,7 +117,11 @@ def main() -> None:
                 f"| {row['id']} | {row['type']} | {row['answer']} | {row['choice']} | {row['support']} | "
                 f"{row['source']}: {sentence} |"
             )
-    write_report(Path(args.out), lines, "results.jsonl", rows)
+    if args.mode == "generative":
+        picked = [r for r in rows if r["by_model"]]
+        right = sum(1 for r in picked if r["choice"] == r["answer"])
+        lines[2:2] = [f"The model picked among tied options for {len(picked)} items, {right} of them right.", ""]
+    write_report(Path(out), lines, "results.jsonl", rows)
     print("\n".join(lines[:40]))
 
 

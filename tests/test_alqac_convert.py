@@ -9,6 +9,7 @@ import importlib.util
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -175,7 +176,8 @@ def test_article_level_gold_credits_every_chunk_of_the_article_and_nothing_else(
 
 
 def test_converted_exam_items_are_decided_by_the_exam_answerer(tmp_path: Path) -> None:
-    from eval.exam import exam_row  # loads the assistant's modules (no model)
+    from assistant.exam_answer import decide
+    from eval.exam import exam_row, item_of  # loads the assistant's modules (no model)
 
     laws, questions = _load(SAMPLE)
     files, records = convert(laws, questions)
@@ -185,7 +187,10 @@ def test_converted_exam_items_are_decided_by_the_exam_answerer(tmp_path: Path) -
         words = set(segment(text))
         return sorted(passages, key=lambda p: -len(words & set(segment(p.text))))
 
-    rows = [exam_row(r, search, lambda tokens: dict.fromkeys(tokens, 1.0)) for r in records if r.get("type")]
+    def flat(tokens: Sequence[str]) -> dict[str, float]:  # every word weighs the same
+        return dict.fromkeys(tokens, 1.0)
+
+    rows = [exam_row(r, decide(item_of(r), search, flat)) for r in records if r.get("type")]
     assert [(r["id"], r["type"], r["answer"], r["choice"]) for r in rows] == [
         ("q-6", "true_false", "Đúng", "Đúng"),
         ("q-7", "choice", "B", "B"),

@@ -18,6 +18,9 @@ from typing import Any, ClassVar
 
 import pytest
 
+from assistant.exam import ExamItem
+from assistant.exam_answer import decide
+from assistant.exam_model import settle_tie
 from assistant.generative import (
     GenerationEvent,
     GenerationResult,
@@ -36,7 +39,7 @@ from assistant.support import SupportChecker
 from assistant.types import Passage
 from ingest.embedder import Embedder
 from prompts.answer import REFUSAL
-from settings import GeneratorSettings, Settings
+from settings import ExamSettings, GeneratorSettings, Settings
 from tests.test_support import ADMISSION, DUES  # QĐ 294-QĐ/TW 4.1 and 31.1, verbatim
 
 INJECTED = (
@@ -311,3 +314,23 @@ def test_instructions_inside_a_passage_are_not_obeyed(llama: LocalServerGenerato
     assert "hacker" not in streamed.casefold() and "hacker" not in result.answer.casefold()
     assert result.refused or "30 ngày" in result.answer
     assert any("[1]" in note for note in result.notes)
+
+
+@pytest.mark.generator
+def test_the_model_settles_only_a_tie_between_options_the_evidence_states(llama: LocalServerGenerator) -> None:
+    """Both sentences state an option alike; with a wider margin the evidence leaves them tied, and
+    the model's pick must be one of them, cited to the sentence that states it."""
+    early = "Đảng viên bị bệnh nặng được xét tặng Huy hiệu {years} năm tuổi Đảng sớm, nhưng thời gian xét tặng sớm "
+    texts = [
+        early.format(years="30, 40, 45, 50, 55, 60, 65") + "không được quá 12 tháng so với thời gian quy định.",
+        early.format(years="70, 75, 80, 85, 90") + "không được quá 24 tháng so với thời gian quy định.",
+    ]
+    passages = [passage(text, f"8.{n}") for n, text in enumerate(texts, 1)]
+    stem = "Đảng viên bị bệnh nặng được xét tặng Huy hiệu 80 năm tuổi Đảng sớm không quá bao nhiêu tháng?"
+    item = ExamItem(stem, ("6 tháng", "12 tháng", "18 tháng", "24 tháng"))
+    tuning = ExamSettings(margin=0.1)
+    tied = decide(item, lambda _: passages, lambda tokens: dict.fromkeys(tokens, 1.0), tuning=tuning)
+    assert tied.declined and set(tied.held) == {"B", "D"}
+    settled = settle_tie(item, tied, llama, tuning, "vi")
+    assert settled.by_model and settled.choice == "D"
+    assert settled.evidence is not None and "24 tháng" in settled.evidence.sentence
