@@ -142,24 +142,24 @@ class RetrievalSettings(_Group):
         "(leave one document out; eval/reports/answerability).",
     )
     keyword_weight: float = Field(
-        default=0.05,
+        default=0.08,
         ge=0,
         description="Keyword bonus at a query's best BM25 match, in cosine units (assistant.fusion): small, so exact "
-        "terms reorder passages of similar meaning without outvoting meaning. Chosen by 5-fold cross-validation "
-        "(eval/fusion.py).",
+        "terms reorder passages of similar meaning without outvoting meaning. Fitted with keyword_weight_en and "
+        "official_prior by 5-fold cross-validation on the dev set (eval/fusion.py).",
     )
     keyword_weight_en: float = Field(
-        default=0.02,
+        default=0.05,
         ge=0,
-        description="The keyword bonus for English questions: BM25 over English words against Vietnamese text is "
-        "mostly noise (dev hit@5 0.19 alone; glossary terms still count).",
+        description="The keyword bonus for English questions: BM25 alone is nearly blind to them (dev hit@5 0.26), "
+        "but the glossary's Vietnamese terms they carry make it a useful tie-breaker. Fitted with keyword_weight.",
     )
     official_prior: float = Field(
         default=0.03,
         ge=0,
         description="Score added to a passage of an official document (any kind but 'article'), in cosine units "
         "(assistant.fusion): where a news article quotes a rule word for word, the document that lays it down ranks "
-        "first. Chosen by 5-fold cross-validation with the keyword weights (eval/fusion.py).",
+        "first. Fitted with the keyword weights (eval/fusion.py); ALQAC's laws carry no kind, so it is neutral there.",
     )
     max_question_chars: int = Field(
         default=1000,
