@@ -1,5 +1,6 @@
 # The two commands a newcomer needs (see README):
-#   make run   - set everything up, index the default collection, start the app
+#   make run   - set everything up and start the app, which indexes the default collection in the
+#                background (official documents first) and answers from what is indexed meanwhile
 #   make test  - set everything up and run the tests (what CI runs)
 # Every step is idempotent: a second run only checks stamps and hashes.
 
@@ -66,7 +67,8 @@ browser:
 ingest: setup
 	$(BIN)/python app.py ingest
 
-serve: ingest
+# No ingest first: serve opens the page at once and indexes in the background (ui.index_on_start).
+serve: setup
 	$(BIN)/python app.py serve
 
 run: serve

@@ -451,6 +451,12 @@ class UISettings(_Group):
     temp_max_age_s: int = Field(
         default=3600, description="Uploads and downloads older than this many seconds are deleted."
     )
+    index_on_start: bool = Field(
+        default=True,
+        description="`serve` opens the page at once and indexes the collection in the background, official "
+        "documents first; answers say the index is partial until it is done. Set false on all but one of several "
+        "servers sharing one Chroma server.",
+    )
 
 
 class IngestSettings(_Group):
@@ -469,6 +475,11 @@ class IngestSettings(_Group):
         default=5,
         description="Documents whose files are gone that one run may drop; more needs `ingest --prune`, so ingesting "
         "the wrong folder cannot silently empty the index.",
+    )
+    lock_wait_s: float = Field(
+        default=3600.0,
+        description="Seconds an ingest or upload waits for the one writing the same data dir (the background indexing "
+        "at start, another process) before giving up; runs never overlap.",
     )
 
 

@@ -13,6 +13,8 @@ What depends on the collection (keyword index, retriever, catalog, references, a
 by ``refresh`` whenever the index's change marker (``ChunkIndex.generation``) moves, which
 ``stream`` checks on every question with one read by id: an upload through another server sharing
 the Chroma server, or this server's background indexing, is answerable from the next question on.
+While that indexing runs (``indexing``), every answer opens with a note, in both languages, that it
+comes from a partial index.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from assistant.turn import AnswerEvent, Turn, elapsed_ms
 from assistant.types import AnswerResult, Filters, Mode, Passage
 from ingest.embedder import Embedder
 from ingest.keyword_sync import KeywordReader
+from ingest.progress import IngestProgress
 from ingest.service import open_index
 from settings import Settings
 
@@ -51,10 +54,19 @@ class Assistant:
     weighs words) and ``glossary``. The swappable parts (``retriever``, ``references``) are its own.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, *, parts: Parts = SHIPPED) -> None:
-        """``parts``: what the chain is assembled from (the shipped ones unless eval swaps some)."""
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        *,
+        parts: Parts = SHIPPED,
+        indexing: IngestProgress | None = None,
+    ) -> None:
+        """``parts``: what the chain is assembled from (the shipped ones unless eval swaps some);
+        ``indexing``: the background run filling the index, while answers must say it is partial."""
         self.settings = settings
         self.parts = parts
+        self.indexing = indexing
         self.embedder, self.index = open_index(settings, embedder)
         self.glossary = load_glossary()
         self._generator: Generator | None = None
@@ -164,7 +176,14 @@ class Assistant:
 
     # --- chain stages -----------------------------------------------------------------------
     def _prepare(self, turn: Turn) -> Turn:
-        return prepare(turn, self.parts.rewriter, self.references, self.glossary)
+        turn = prepare(turn, self.parts.rewriter, self.references, self.glossary)
+        turn.notes = [*self._indexing_note(), *turn.notes]
+        return turn
+
+    def _indexing_note(self) -> list[str]:
+        """The partial-index note while the background indexing runs, else nothing."""
+        note = self.indexing.snapshot().note() if self.indexing is not None else None
+        return [note] if note else []
 
     def _retrieve(self, turn: Turn) -> Turn:
         return retrieve(turn, self.retriever, self.index, self.settings.retrieval)
@@ -204,10 +223,13 @@ class Assistant:
         searched: list[Passage] = []
         verdict = self.decide(item, turn.filters, searched, turn.mode)
         answer = exam_answer(item, verdict, language)
+        notes = self._indexing_note()
+        claims = [f"{c} [{p.citation}]" for p in answer.parts for c in p.claims]
         result = AnswerResult(
             question=turn.question,
             rewritten_query=item.stem,
-            answer="\n".join([answer.lead, *(f"{c} [{p.citation}]" for p in answer.parts for c in p.claims)]),
+            answer="\n".join([*notes, answer.lead, *claims]),
+            notes=notes,
             refused=verdict.declined,
             language=language,
             mode="generative" if verdict.by_model else "extractive",

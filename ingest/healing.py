@@ -6,14 +6,17 @@ run, holding the data folder's lock, first makes the stored state consistent aga
 record lists are removed, documents whose listed chunks are not all there are re-ingested, records
 stored before ingest kept heading trees get their tree from their stored text, chunks stored before
 ingest kept document mentions get theirs, and what an interrupted run left staged is cleared at the
-end. The lock exists because this repair would delete another run's freshly promoted chunks.
+end. The lock exists because this repair would delete another run's freshly promoted chunks: a
+second run (an upload, ``app.py ingest``, in this process or another) waits for the one writing,
+up to ``ingest.lock_wait_s``, so runs are serialized, never concurrent.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -28,26 +31,41 @@ from ingest.types import IngestReport, LoadedDocument
 logger = logging.getLogger(__name__)
 
 LOCK_FILE = "ingest.lock"
+LOCK_POLL_S = 0.25  # how often a waiting run tries the lock again
 
 
 class IngestLockedError(RuntimeError):
-    """Another ingest is writing this index."""
+    """Another ingest kept writing this index for longer than a run waits."""
 
 
 @contextmanager
-def ingest_lock(data_dir: Path) -> Iterator[None]:
-    """Hold the data folder's ingest lock for the run; the OS drops it if the process dies."""
+def ingest_lock(data_dir: Path, wait_s: float = 0.0, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the data folder's ingest lock for the run, waiting up to ``wait_s`` for the run holding it
+    (``waiting`` is called once if so); the OS drops it if the process dies. ``flock`` locks belong to
+    an open file, so two threads of one process wait for each other as two processes do."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    deadline, announced = time.monotonic() + wait_s, False
     with (data_dir / LOCK_FILE).open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IngestLockedError(
-                bilingual(
-                    f"một lần nạp khác đang ghi chỉ mục {data_dir}; hãy chờ nó xong",
-                    f"another ingest is writing the index in {data_dir}; wait for it to finish",
-                )
-            ) from None
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IngestLockedError(
+                        bilingual(
+                            f"một lần nạp khác vẫn đang ghi chỉ mục {data_dir} sau {wait_s:g} giây chờ; "
+                            "hãy thử lại sau",
+                            f"another ingest is still writing the index in {data_dir} after {wait_s:g} s of waiting; "
+                            "try again later",
+                        )
+                    ) from None
+                if not announced:
+                    logger.warning("waiting up to %g s for the ingest writing %s", wait_s, data_dir)
+                    if waiting is not None:
+                        waiting()
+                    announced = True
+                time.sleep(LOCK_POLL_S)
         yield
 
 

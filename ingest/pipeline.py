@@ -17,7 +17,11 @@ leaves an index the next run repairs to exactly what a clean ingest builds:
   removed, and so are the keyword index's temp folders.
 
 One run at a time per data folder (a lock file): reconciling while another run commits would delete
-that run's freshly promoted chunks.
+that run's freshly promoted chunks. A second run waits for the first (``ingest.lock_wait_s``).
+
+Official documents go first (``scan.indexing_order``), so while ``serve`` indexes in the background
+the regulations are answerable minutes before the last news article is in; a ``tracker``
+(``ingest.progress``) hears what the run plans, embeds and commits.
 
 This module decides what a run does and in which order; the steps live beside it: ``ingest.scan``
 (which files, and why the others are skipped), ``ingest.healing`` (the lock, reconcile, heading-tree
@@ -52,7 +56,16 @@ from ingest.index import ChunkIndex, DocumentRecord
 from ingest.keyword_sync import sync_keyword_index
 from ingest.loaders import DocumentLoadError, load_document
 from ingest.metadata import read_manifest
-from ingest.scan import PruneRefusedError, check_removals, duplicates, record_skipped, scan_collection, source_of
+from ingest.progress import IngestProgress
+from ingest.scan import (
+    PruneRefusedError,
+    check_removals,
+    duplicates,
+    indexing_order,
+    record_skipped,
+    scan_collection,
+    source_of,
+)
 from ingest.staging import Pending, Progress, WindowedCommit
 from ingest.types import DocumentMeta, FileFailure, IngestReport
 from settings import Settings
@@ -61,13 +74,15 @@ logger = logging.getLogger(__name__)
 
 # What callers of ``Ingestor`` need, including the errors its methods raise (defined beside the steps
 # that raise them).
-__all__ = ["PIPELINE_VERSION", "IngestLockedError", "Ingestor", "PruneRefusedError", "pipeline_fingerprint"]
+__all__ = ["PIPELINE_VERSION", "WAITING", "IngestLockedError", "Ingestor", "PruneRefusedError", "pipeline_fingerprint"]
 
 # Bump when loaders or the chunker change behaviour, so every file is re-chunked once
 # (re-embedding stays limited to chunks whose text actually changed).
 # 2: garbled text is refused and sources are NFC, so files indexed before must be looked at again.
 PIPELINE_VERSION = "2"
 _MB = 1_000_000
+# What an upload's progress bar says while another run holds the lock.
+WAITING = "đang chờ lần lập chỉ mục đang chạy xong / waiting for the running indexing to finish"
 
 ToParse = tuple[Path, str, str, DocumentRecord | None]  # path, source, sha256, its record if any
 
@@ -92,19 +107,21 @@ class Ingestor:
         origin: str = "collection",
         progress: Progress | None = None,
         prune: bool = False,
+        tracker: IngestProgress | None = None,
     ) -> IngestReport:
         """Sync the index with ``root``: add new files, replace changed ones, drop removed ones.
 
         Only records of the same ``origin`` are dropped, so syncing the collection never deletes
         documents users uploaded. Dropping more than ``ingest.max_unasked_removals`` documents needs
-        ``prune``: ingesting the wrong folder must not silently empty the index.
+        ``prune``: ingesting the wrong folder must not silently empty the index. ``tracker`` hears
+        how far the run is (the page's progress while ``serve`` indexes in the background).
         """
         started = time.perf_counter()
         root = root.resolve()
         if not root.is_dir():
             raise FileNotFoundError(f"Không tìm thấy thư mục văn bản / Collection folder not found: {root}")
         files, skipped = scan_collection(root)
-        return self._ingest(root, files, origin, started, progress, skipped=skipped, prune=prune)
+        return self._ingest(root, files, origin, started, progress, skipped=skipped, prune=prune, tracker=tracker)
 
     def ingest_files(
         self, root: Path, files: list[Path], origin: str, progress: Progress | None = None
@@ -121,15 +138,18 @@ class Ingestor:
         progress: Progress | None,
         skipped: list[FileFailure] | None,
         prune: bool,
+        tracker: IngestProgress | None = None,
     ) -> IngestReport:
         """``skipped`` is None for a list of files (nothing else is in scope); a folder run passes
         what ``scan_collection`` skipped, and may then remove and deduplicate."""
-        with ingest_lock(self.settings.data_dir):
+        tracker = tracker or IngestProgress()  # nobody watching: counted all the same, read by no one
+        waiting = (lambda: progress(WAITING, 0.0)) if progress else None
+        with ingest_lock(self.settings.data_dir, self.settings.ingest.lock_wait_s, waiting):
             report = IngestReport(files_seen=len(files))
             records = self.index.records()
             incomplete = reconcile(self.index, self.settings.keyword_path, records, report)
             manifest = {unicodedata.normalize("NFC", k): v for k, v in read_manifest(root).items()}
-            paths = {source_of(path, root): path for path in files}
+            paths = indexing_order({source_of(path, root): path for path in files}, manifest)
             # A file over the size limit is not even hashed: its failure record keeps an empty hash,
             # so it is reported from the record until the limit is raised, and then ingested.
             too_big = self.settings.ingest.max_file_mb * _MB
@@ -154,8 +174,11 @@ class Ingestor:
             backfill_headings(self.index, records, report)
             backfill_mentions(self.index)
             todo = self._to_parse(paths, hashes, records, incomplete, report)
-            pending = list(self._parse(todo, root, manifest, origin, report))
-            WindowedCommit(self.index, self.embedder, self.settings.ingest.window_chunks).run(pending, report, progress)
+            tracker.planned(report.files_unchanged + len(todo), report.files_unchanged)
+            pending = list(self._parse(todo, root, manifest, origin, report, tracker))
+            tracker.parsed(sum(len(p.to_embed) for p in pending))
+            window = self.settings.ingest.window_chunks
+            WindowedCommit(self.index, self.embedder, window, tracker).run(pending, report, progress)
             clear_staging(self.index, None if skipped is not None else set(paths))
             # Chunk ids are content hashes, so any change to the chunk set changes the fingerprint.
             sync_keyword_index(self.settings, self.index)
@@ -194,6 +217,7 @@ class Ingestor:
         manifest: dict[str, dict[str, str]],
         origin: str,
         report: IngestReport,
+        tracker: IngestProgress,
     ) -> Iterator[Pending]:
         """Load and chunk each file; a file that fails keeps its last good chunks and text under a
         failed record, so it stays searchable and ``stats`` says why it was not updated."""
@@ -218,11 +242,11 @@ class Ingestor:
                     raise DocumentLoadError(source, "không có nội dung để lập chỉ mục", "no indexable text")
             except DocumentLoadError as exc:
                 logger.warning("ingest failed for %s: %s", source, exc)
-                self._record_failure(path, source, sha, old, origin, str(exc), report)
+                self._record_failure(path, source, sha, old, origin, str(exc), report, tracker)
                 continue
             except Exception as exc:  # one bad file must never stop the run
                 logger.exception("ingest failed for %s with an unexpected error", source)
-                self._record_failure(path, source, sha, old, origin, f"{type(exc).__name__}: {exc}", report)
+                self._record_failure(path, source, sha, old, origin, f"{type(exc).__name__}: {exc}", report, tracker)
                 continue
             chunks = list({c.id: c for c in chunks}.values())  # a repeated passage is stored once
             live = self.index.existing_ids([c.id for c in chunks])
@@ -250,8 +274,10 @@ class Ingestor:
         origin: str,
         reason: str,
         report: IngestReport,
+        tracker: IngestProgress,
     ) -> None:
         report.failures.append(FileFailure(source, reason))
+        tracker.committed()  # done with, if not searchable: the count of documents still moves
         failed = DocumentRecord(
             meta=old.meta if old and old.status != "skipped" else DocumentMeta(source=source, title=path.name),
             sha256=sha,

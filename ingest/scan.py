@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from ingest.faults import checkpoint
@@ -23,6 +24,7 @@ from ingest.types import DocumentMeta, FileFailure, IngestReport
 logger = logging.getLogger(__name__)
 
 NOT_DOCUMENTS = frozenset({"README.md", "MANIFEST.tsv"})  # the collection's own descriptions
+OFFICIAL = "official"  # the manifest's kind, and the folder, of regulations, guidances, conclusions
 
 
 class PruneRefusedError(RuntimeError):
@@ -41,6 +43,20 @@ def source_of(path: Path, root: Path) -> str:
     MANIFEST row and that no citation typed by a user matches.
     """
     return unicodedata.normalize("NFC", path.relative_to(root).as_posix())
+
+
+def indexing_order(paths: Mapping[str, Path], manifest: Mapping[str, Mapping[str, str]]) -> dict[str, Path]:
+    """``paths`` in the order a run indexes them: official documents (``kind`` official in the
+    manifest, or under ``official/``) before articles, each group in the manifest's own order (its
+    curator lists what matters first, QĐ 294 at the head), files it does not list after, by path.
+    While ``serve`` indexes in the background, what staff ask about most is answerable first."""
+    rank = {source: position for position, source in enumerate(manifest)}
+
+    def key(source: str) -> tuple[bool, int, str]:
+        official = manifest.get(source, {}).get("kind") == OFFICIAL or source.startswith(f"{OFFICIAL}/")
+        return not official, rank.get(source, len(rank)), source
+
+    return {source: paths[source] for source in sorted(paths, key=key)}
 
 
 def scan_collection(root: Path) -> tuple[list[Path], list[FileFailure]]:

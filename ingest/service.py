@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -9,8 +12,11 @@ from typing import Any
 from ingest.embedder import Embedder
 from ingest.index import ChunkIndex
 from ingest.pipeline import Ingestor
+from ingest.progress import IngestProgress
 from ingest.types import IngestReport
 from settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Embedder, ChunkIndex]:
@@ -20,12 +26,49 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Em
 
 
 def ingest_collection(
-    settings: Settings, path: Path | None = None, embedder: Embedder | None = None, prune: bool = False
+    settings: Settings,
+    path: Path | None = None,
+    embedder: Embedder | None = None,
+    prune: bool = False,
+    tracker: IngestProgress | None = None,
 ) -> IngestReport:
     """Sync the index with a folder; ``prune`` allows dropping more than a few documents whose files
-    are gone (see ``Ingestor.ingest_folder``)."""
+    are gone (see ``Ingestor.ingest_folder``); ``tracker`` hears how far the run is."""
     embedder, index = open_index(settings, embedder)
-    return Ingestor(settings, embedder, index).ingest_folder(path or settings.collection_path, prune=prune)
+    folder = path or settings.collection_path
+    return Ingestor(settings, embedder, index).ingest_folder(folder, prune=prune, tracker=tracker)
+
+
+def index_in_background(
+    settings: Settings,
+    embedder: Embedder,
+    tracker: IngestProgress,
+    done: Callable[[IngestReport | None], None] | None = None,
+) -> threading.Thread:
+    """Sync the index with the collection on a daemon thread, so ``serve`` can answer meanwhile.
+
+    Every committed file moves the index's change marker, so the serving ``Assistant`` answers from
+    what is in so far and switches to the complete index by itself. Uploads and other runs wait for
+    this one (the data dir's lock). A crash or an exit mid-way loses nothing the next run cannot
+    resume. ``done`` gets the report, or None when the run failed (the tracker has the reason).
+    """
+    tracker.start()
+
+    def run() -> None:
+        try:
+            report = ingest_collection(settings, embedder=embedder, tracker=tracker)
+        except Exception as error:  # shown on the page and logged; the server keeps answering
+            logger.exception("background indexing of %s failed", settings.collection_path)
+            tracker.finish(error=f"{type(error).__name__}: {error}")
+            report = None
+        else:
+            tracker.finish()
+        if done is not None:
+            done(report)
+
+    thread = threading.Thread(target=run, name="background-ingest", daemon=True)
+    thread.start()
+    return thread
 
 
 def collection_stats(settings: Settings, index: ChunkIndex | None = None, sections: bool = True) -> dict[str, Any]:

@@ -201,7 +201,7 @@ def _store_and_ingest(
     try:
         report = Ingestor(settings, embedder, index).ingest_files(root, targets, origin=ORIGIN, progress=progress)
         reasons = {f.source: f"{refusal('failed', name=f.source)} ({f.reason})" for f in report.failures}
-    except IngestLockedError as error:  # another ingest is writing: nothing was written here
+    except IngestLockedError as error:  # another run wrote for longer than ingest.lock_wait_s: nothing written here
         reasons = {name: f"{refusal('failed', name=name)} ({error})" for name in names}
     except Exception:  # e.g. out of memory mid-way: what was committed stays, the rest is undone
         logger.exception("upload of %s failed", ", ".join(names))

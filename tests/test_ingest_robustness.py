@@ -17,11 +17,10 @@ import pymupdf
 import pytest
 
 from ingest.embedder import Embedder
-from ingest.healing import ingest_lock
 from ingest.keyword_index import remove_stale_temp_dirs
 from ingest.loaders import DocumentLoadError, load_document
 from ingest.metadata import read_manifest
-from ingest.pipeline import IngestLockedError, Ingestor, PruneRefusedError
+from ingest.pipeline import Ingestor, PruneRefusedError
 from ingest.scan import scan_collection, source_of
 from ingest.service import collection_stats, open_index
 from ingest.textclean import MIN_VIETNAMESE_SHARE, vietnamese_share
@@ -246,11 +245,6 @@ def test_keyword_temp_folders_of_dead_processes_are_removed(tmp_path: Path) -> N
 
     assert sorted(remove_stale_temp_dirs(target)) == sorted(stale)
     assert live.is_dir() and not any(folder.exists() for folder in stale)
-
-
-def test_a_second_ingest_waits_its_turn(tiny_index: Settings, embedder: Embedder) -> None:
-    with ingest_lock(tiny_index.data_dir), pytest.raises(IngestLockedError, match="another ingest is writing"):
-        _ingestor(tiny_index, embedder).ingest_folder(tiny_index.collection_path)
 
 
 def test_upload_path_still_adds_files_and_a_collection_sync_keeps_them(

@@ -71,12 +71,14 @@ def test_an_ingest_through_one_assistant_reaches_the_other_with_its_keyword_inde
     assert "mùng năm hằng tháng" in result.answer
 
 
-def _serve(settings: Settings, data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _serve(settings: Settings, data_dir: Path, port: int, log: Path, index_on_start: bool) -> subprocess.Popen[bytes]:
+    """``app.py serve``; only one of the servers sharing a Chroma server indexes the collection."""
     env = {
         **os.environ,
         "PARTYDOCS_CHROMA_URL": str(settings.chroma_url),
         "PARTYDOCS_COLLECTION_PATH": str(settings.collection_path),
         "PARTYDOCS_DATA_DIR": str(data_dir),
+        "PARTYDOCS_UI__INDEX_ON_START": str(index_on_start).lower(),
     }
     with log.open("wb") as out:
         return subprocess.Popen(
@@ -93,7 +95,8 @@ def two_servers(shared: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Two real ``app.py serve`` processes on their own ports and data dirs, on one Chroma server."""
     ports = free_port(), free_port()
     servers = [
-        _serve(shared, tmp_path / f"serve-{n}", port, tmp_path / f"serve-{n}.log") for n, port in enumerate(ports)
+        _serve(shared, tmp_path / f"serve-{n}", port, tmp_path / f"serve-{n}.log", n == 0)
+        for n, port in enumerate(ports)
     ]
     try:
         for n, (port, server) in enumerate(zip(ports, servers, strict=True)):

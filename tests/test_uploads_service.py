@@ -124,15 +124,17 @@ def test_a_failure_mid_ingest_undoes_the_batch_and_keeps_the_earlier_upload(
     assert "so-tay.md, moi.md" in logged.getMessage() and "progress bar gone" in str(logged.exc_info[1])
 
 
-def test_an_upload_while_another_ingest_writes_is_refused_whole(
+def test_an_upload_that_waited_past_lock_wait_s_is_refused_whole(
     tiny_index: Settings, embedder: Embedder, tmp_path: Path
 ) -> None:
+    """An upload waits for the run writing (tests/test_background_ingest.py); past the wait, nothing changes."""
     index = open_index(tiny_index, embedder)[1]
     before = index.records()
+    impatient = tiny_index.model_copy(update={"ingest": tiny_index.ingest.model_copy(update={"lock_wait_s": 0.5})})
     with ingest_lock(tiny_index.data_dir):
-        report = upload(tiny_index, embedder, write(tmp_path, "so-tay.md", HANDBOOK))
+        report = upload(impatient, embedder, write(tmp_path, "so-tay.md", HANDBOOK))
     (outcome,) = report.outcomes
-    assert not outcome.accepted and "another ingest is writing the index" in outcome.reason
+    assert not outcome.accepted and "another ingest is still writing the index" in outcome.reason
     assert outcome.reason.startswith(refusal("failed", name="so-tay.md"))
     assert index.records() == before and stored(tiny_index) == {}
 

@@ -3,8 +3,9 @@
 The callbacks are a thin shell: answering is ``Assistant.stream``, uploading is
 ``ingest_uploads``, the library is ``collection_stats``, and everything shown is built by the pure
 functions in ``render``. What lives here is only what a web page adds: per-browser conversation
-state (bounded: ``ui.max_turns``), the language switch, and the check that an upload really
-arrived through Gradio's upload route before the upload service sees it. Unexpected failures are
+state (bounded: ``ui.max_turns``), the language switch, the progress line polled while ``serve``
+indexes in the background, and the check that an upload really arrived through Gradio's upload
+route before the upload service sees it. Unexpected failures are
 logged and shown as one bilingual line (``errors.reported``).
 """
 
@@ -38,6 +39,8 @@ from ingest.uploads import ingest_uploads
 from settings import Settings
 
 logger = logging.getLogger(__name__)
+
+INDEXING_POLL_S = 2.0  # how often an open page asks how far the background indexing is
 
 
 class Callbacks:
@@ -128,6 +131,16 @@ class Callbacks:
 
     def new_conversation(self, language: str) -> tuple[Any, ...]:
         return [], render.citation_panel([], language), "", Conversation(), render.export_link("", language)
+
+    # --- background indexing -----------------------------------------------------------------
+    @reported
+    def indexing(self, language: str) -> tuple[Any, ...]:
+        """The progress line, polled by the page while the background indexing runs (the timer stops
+        when it is done); each poll also moves this server's retrieval onto what is indexed now."""
+        self.assistant.refresh_if_changed()
+        progress = self.assistant.indexing.snapshot() if self.assistant.indexing is not None else None
+        running = progress is not None and progress.running
+        return render.indexing_status(progress, language), gr.Timer(active=running)
 
     # --- library ----------------------------------------------------------------------------------
     @reported
@@ -265,6 +278,8 @@ def build_app(assistant: Assistant, settings: Settings, calls: Callbacks | None 
                 min_width=260,
                 elem_id="language",
             )
+        indexing = gr.Markdown(elem_id="indexing-status")
+        poll = gr.Timer(INDEXING_POLL_S, active=assistant.indexing is not None)
         with gr.Tabs():
             with gr.Tab(t(lang, "tab_chat"), id="chat") as chat_tab, gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=420):
@@ -323,6 +338,9 @@ def build_app(assistant: Assistant, settings: Settings, calls: Callbacks | None 
 
         library_outputs = [summary, table, documents, kinds, years]
         demo.load(calls.library, inputs=[language], outputs=library_outputs)
+        # Off the queue: a poll must not wait behind answers, nor hold an answer's place.
+        for trigger in (demo.load, poll.tick):
+            trigger(calls.indexing, inputs=[language], outputs=[indexing, poll], queue=False, show_progress="hidden")
         chat_outputs = [chatbot, panel, question, conversation, export]
         for trigger in (question.submit, send.click):
             trigger(

@@ -69,6 +69,14 @@ LABELS: dict[Language, dict[str, str]] = {
         "upload_button": "Nạp vào bộ văn bản",
         "upload_none": "Chưa chọn tệp nào.",
         "upload_done": "Đã nạp: {name} ({chunks} đoạn)",
+        "indexing": "⏳ Đang lập chỉ mục bộ văn bản: {documents}/{documents_total} văn bản, {chunks}/{chunks_total} "
+        "đoạn, {left}. Câu trả lời lúc này chỉ dựa trên phần đã lập chỉ mục; văn bản chính thức được lập chỉ mục "
+        "trước.",
+        "indexing_starting": "⏳ Đang chuẩn bị lập chỉ mục bộ văn bản (đọc và tách văn bản)…",
+        "indexing_left": "còn khoảng {minutes} phút",
+        "indexing_estimating": "đang ước tính thời gian còn lại",
+        "indexing_failed": "⚠ Lập chỉ mục bị dừng vì lỗi: {error}. Câu trả lời dựa trên phần đã lập chỉ mục; "
+        "chạy `app.py ingest` để tiếp tục.",
         "export_title": "Câu trả lời của trợ lý tra cứu văn bản",
         "exported_at": "Xuất lúc",
         "mode_used": "Chế độ",
@@ -127,6 +135,13 @@ LABELS: dict[Language, dict[str, str]] = {
         "upload_button": "Ingest into the collection",
         "upload_none": "No file selected.",
         "upload_done": "Ingested: {name} ({chunks} passages)",
+        "indexing": "⏳ Indexing the collection: {documents} of {documents_total} documents, {chunks} of "
+        "{chunks_total} passages, {left}. Answers come from what is indexed so far; official documents go first.",
+        "indexing_starting": "⏳ Getting ready to index the collection (reading and splitting the documents)…",
+        "indexing_left": "about {minutes} min left",
+        "indexing_estimating": "estimating the time left",
+        "indexing_failed": "⚠ Indexing stopped with an error: {error}. Answers come from what was indexed; run "
+        "`app.py ingest` to continue.",
         "export_title": "Answer from the documents assistant",
         "exported_at": "Exported at",
         "mode_used": "Mode",

@@ -22,6 +22,7 @@ from urllib.parse import quote as url_quote
 from assistant.display import escape_markdown, format_date
 from assistant.types import AnswerResult, Citation, Passage
 from assistant.ui.labels import kind_label, t
+from ingest.progress import ProgressSnapshot
 from ingest.types import DocumentMeta, year_of
 
 CONTEXT_CHARS = 300  # neighbouring text shown on each side of a cited passage
@@ -321,6 +322,30 @@ def library_summary(stats: dict[str, Any], language: str) -> str:
         failed = "\n".join(f"- `{f['source']}`: {escape_markdown(f['reason'])}" for f in stats["failures"])
         text += f"\n\n{t(language, 'library_failures')}:\n{failed}"
     return text
+
+
+def indexing_status(progress: ProgressSnapshot | None, language: str) -> str:
+    """The page's line about the background indexing: how far, how long still; empty once done."""
+    if progress is None or not (progress.running or progress.error):
+        return ""
+    if progress.error:
+        return t(language, "indexing_failed", error=escape_markdown(progress.error))
+    if not progress.documents_total:
+        return t(language, "indexing_starting")
+    left = (
+        t(language, "indexing_left", minutes=max(1, round(progress.seconds_left / 60)))
+        if progress.seconds_left is not None
+        else t(language, "indexing_estimating")
+    )
+    return t(
+        language,
+        "indexing",
+        documents=progress.documents_done,
+        documents_total=progress.documents_total,
+        chunks=f"{progress.chunks_done:,}",
+        chunks_total=f"{progress.chunks_total:,}",
+        left=left,
+    )
 
 
 # --- chat and filters -----------------------------------------------------------------------

@@ -8,6 +8,10 @@ and lands on the passage through an ordinary ``#passage`` anchor.
 A second route, ``/export/{token}``, renders a conversation's latest answer as a Markdown
 download when it is clicked, so answering writes nothing to disk.
 
+``serve`` answers at once: the page opens on the index as it is and the collection is indexed in
+the background (``ingest.service.index_in_background``), official documents first; the page shows
+how far it is and answers say they come from a partial index until it is complete.
+
 Binding anything but loopback exposes internal documents to the network, so it is refused unless
 a username and password are configured; both routes then honour Gradio's login too.
 
@@ -39,6 +43,9 @@ from assistant.ui.app import Callbacks, build_app
 from assistant.ui.labels import ROUTE_ERRORS, t
 from assistant.ui.offline import CSS, HEAD, system_theme
 from assistant.ui.render import document_page, export_markdown
+from ingest.progress import IngestProgress
+from ingest.service import index_in_background
+from ingest.types import IngestReport
 from settings import Settings, UISettings
 
 TRIM_EVERY_S = 60.0  # a trim of the server's heap costs 30-100 ms (bench/results/load.md)
@@ -163,12 +170,29 @@ def trim_memory_every(seconds: float, trim: Callable[[], object] | None) -> thre
 
 
 def serve(settings: Settings) -> None:
-    """Load the models and indexes once, print where the app is, and serve until interrupted."""
+    """Open the index as it is, start indexing the collection in the background (``ui.index_on_start``),
+    print where the app is, and serve until interrupted: the page is up before the index is complete."""
     check_bind(settings.ui)  # before loading models: a refused bind should fail in a second
-    server = create_server(Assistant(settings), settings)
+    indexing = IngestProgress() if settings.ui.index_on_start else None
+    assistant = Assistant(settings, indexing=indexing)
+    server = create_server(assistant, settings)
     trim_memory_every(TRIM_EVERY_S, malloc_trimmer())
+    if indexing is not None:
+        index_in_background(settings, assistant.embedder, indexing, done=_indexing_done)
     host = f"[{settings.ui.host}]" if ":" in settings.ui.host else settings.ui.host
     print(f"Giao diện đang chạy tại / UI running at: http://{host}:{settings.ui.port}/", flush=True)
     # log_config=None: uvicorn's warnings and request errors go where ours go (``assistant.logs``),
     # the log file included, instead of to handlers of its own on the terminal only.
     uvicorn.run(server, host=settings.ui.host, port=settings.ui.port, log_level="warning", log_config=None)
+
+
+def _indexing_done(report: IngestReport | None) -> None:
+    """One console line when the background indexing ends (``bench/first_answer.py`` times it)."""
+    if report is None:
+        print("Lập chỉ mục bị lỗi, xem nhật ký / indexing failed, see the log", flush=True)
+        return
+    print(
+        f"Lập chỉ mục xong / indexing complete: {report.files_seen} tệp / files, "
+        f"{report.chunks_embedded} đoạn mới / new chunks, {report.seconds:.1f} s",
+        flush=True,
+    )
