@@ -10,8 +10,10 @@ the unit in order, syllable by syllable (``difflib``), and a slot is changed whe
 stretches that agree, the claim says one thing and the unit another.
 
 Units are the sentences of the retrieved passages, their clauses (a ";" often separates two rules
-of one sentence), and each pair of adjacent sentences (a claim may join two facts the document
-states one after the other).
+of one sentence), and each pair of adjacent sentences, also across two retrieved chunks that follow
+each other (a claim may join two facts the document states one after the other). A pair is not
+aligned in order, since the claim may join its facts either way round; only a negation on one side
+is read there.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
+from itertools import pairwise
 from typing import Literal
 
 from assistant.references import parse_references
@@ -141,23 +144,41 @@ class Unit:
 def units_of(passages: Iterable[Passage]) -> list[Unit]:
     """Every sentence of the passages (each passage once), each clause of a sentence cut at ";",
     and each pair of adjacent sentences, across line breaks ("3.5.3. Chỉ kết nạp lại một lần." /
-    "3.5.4. Những đảng viên được kết nạp lại phải trải qua thời gian dự bị.")."""
-    seen: set[str] = set()
+    "3.5.4. Những đảng viên được kết nạp lại phải trải qua thời gian dự bị.") and across the
+    boundary of two retrieved chunks that follow each other in one document."""
+    seen: dict[str, Passage] = {}
     units: list[Unit] = []
     for passage in passages:
         if passage.id in seen:
             continue
-        seen.add(passage.id)
-        sentences = [s.strip() for line in passage.text.splitlines() for s in split_sentences(line) if s.strip()]
+        seen[passage.id] = passage
+        sentences = _sentences(passage)
         for i, sentence in enumerate(sentences):
             clauses = clauses_of(sentence)
             units.append(Unit(passage, sentence, words_of(strip_marker(sentence)), "sentence"))
             if len(clauses) > 1:
                 units += [Unit(passage, clause, words_of(strip_marker(clause)), "clause") for clause in clauses]
             if i + 1 < len(sentences):
-                pair = f"{sentence} {sentences[i + 1]}"
-                units.append(Unit(passage, pair, words_of(strip_marker(pair)), "pair"))
+                units.append(_pair(passage, sentence, sentences[i + 1]))
+    ordered = sorted(seen.values(), key=lambda p: (p.source, p.start))
+    for first, then in pairwise(ordered):
+        if first.source == then.source and 0 <= then.start - first.end <= _CHUNK_GAP:
+            last, opening = _sentences(first)[-1:], _sentences(then)[:1]
+            if last and opening:
+                units.append(_pair(first, last[0], opening[0]))
     return units
+
+
+_CHUNK_GAP = 2  # characters between two chunks that follow each other (a line break)
+
+
+def _sentences(passage: Passage) -> list[str]:
+    return [s.strip() for line in passage.text.splitlines() for s in split_sentences(line) if s.strip()]
+
+
+def _pair(passage: Passage, sentence: str, following: str) -> Unit:
+    pair = f"{sentence} {following}"
+    return Unit(passage, pair, words_of(strip_marker(pair)), "pair")
 
 
 @dataclass(frozen=True)
@@ -271,9 +292,14 @@ class Reading:
 def read(claim: Claim, unit: Unit, tuning: ExamSettings) -> Reading:
     """Align ``claim`` with ``unit`` in order and list the slots the unit fills differently."""
     reading = Reading(unit, claim.covered(unit.bag))
-    if unit.kind == "pair":  # two sentences: the claim may join them in any order
-        return reading
     claim_bag = frozenset(claim.words)
+    if unit.kind == "pair":
+        # Two sentences: the claim may join them in any order, so only what needs no order is
+        # read: a negation on one side only ("mà không cần xử lý kỷ luật" against "phải xử lý").
+        negated = (NEGATIONS & claim_bag) - unit.bag, (NEGATIONS & unit.bag) - claim_bag
+        if any(negated):
+            reading.changed.append((tuple(sorted(negated[0])), tuple(sorted(negated[1]))))
+        return reading
     opcodes = SequenceMatcher(None, claim.words, unit.words, autojunk=False).get_opcodes()
     anchored = [i for i, op in enumerate(opcodes) if op[0] == "equal" and _weight(claim, claim.words[op[1] : op[2]])]
     if not anchored:

@@ -196,3 +196,36 @@ def test_an_option_whose_words_lie_apart_in_the_sentence_is_not_held() -> None:
     options = ("Bộ Chính trị", "Ban Bí thư", "Ban Tổ chức Trung ương", "Ban Chấp hành Trung ương")
     stem = "Đối với đảng bộ trực thuộc Trung ương, việc triệu tập đại hội bất thường phải được cơ quan nào đồng ý?"
     assert _decide(stem, rule, options=options) == "A"
+
+
+def test_a_claim_joining_the_last_sentence_of_a_chunk_and_the_first_of_the_next_is_true() -> None:
+    """QĐ 294 3.5.3 and 3.5.4 are two chunks; the statement joins them."""
+    first, then = (
+        "3.5.3. Chỉ kết nạp lại một lần.",
+        "3.5.4. Những đảng viên được kết nạp lại phải trải qua thời gian dự bị.",
+    )
+    chunks = [
+        Passage("c1", "official/test.md", "", "", "", "", "", first, 100, 100 + len(first), 0.5),
+        Passage(
+            "c2", "official/test.md", "", "", "", "", "", then, 101 + len(first), 101 + len(first) + len(then), 0.5
+        ),
+    ]
+    statement = "Một đảng viên chỉ được kết nạp lại một lần và phải trải qua thời gian dự bị. Đúng hay sai?"
+    verdict = decide(ExamItem(statement, ()), lambda _: chunks, _flat)
+    assert verdict.choice == "Đúng" and verdict.evidence is not None and verdict.evidence.kind == "pair"
+
+
+def test_a_negation_on_one_side_of_two_joined_sentences_makes_the_claim_false() -> None:
+    """HD 06: the statement joins the two sentences; only "không cần" turns it around."""
+    rule = (
+        "Nếu vi phạm tư cách đảng viên thì phải xử lý kỷ luật về Đảng, sau đó mới xét cho ra khỏi Đảng.\n"
+        "- Đảng viên xin ra khỏi Đảng phải làm đơn, nói rõ lý do xin ra khỏi Đảng, báo cáo chi bộ."
+    )
+    statement = (
+        "Đồng chí Hà đang vi phạm tư cách đảng viên và làm đơn xin ra khỏi Đảng. Chi bộ có thể xem xét cho đồng chí "
+        "Hà ra khỏi Đảng {when}. Đúng hay sai?"
+    )
+    passages = [_passage(rule)]
+    for when, verdict in (("ngay mà không cần xử lý kỷ luật", "Sai"), ("sau khi xử lý kỷ luật", "Đúng")):
+        decided = decide(ExamItem(statement.format(when=when), ()), lambda _: passages, _flat)
+        assert decided.choice == verdict and decided.evidence is not None and decided.evidence.kind == "pair"
