@@ -161,6 +161,12 @@ class RetrievalSettings(_Group):
         "(assistant.fusion): where a news article quotes a rule word for word, the document that lays it down ranks "
         "first. Fitted with the keyword weights (eval/fusion.py); ALQAC's laws carry no kind, so it is neutral there.",
     )
+    scenario_stems: bool = Field(
+        default=True,
+        description="Also search a question with its story's names and numbers stripped (assistant.rewrite."
+        "scenario_stem), each passage keeping its better score: issue 16's lever 4, kept because it won on the dev "
+        "set and on ALQAC 2022 (eval/reports/retrieval-levers).",
+    )
     max_question_chars: int = Field(
         default=1000,
         gt=0,

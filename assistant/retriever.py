@@ -14,13 +14,14 @@ passage goes first, and every passage says which of the two it comes from (``Pas
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Protocol
 
 import numpy as np
 
 from assistant.fusion import fuse_scores
+from assistant.rewrite import scenario_stem
 from assistant.types import Filters, Passage
 from ingest.embedder import Embedder
 from ingest.index import ChunkIndex
@@ -99,6 +100,24 @@ class HybridRetriever:
         return self.embedder.embed_queries([query])[0]
 
     def search(self, request: SearchRequest) -> list[Passage]:
+        """The best passages for the query and, when it tells a story, for its scenario stem too.
+
+        A stem full of a story's numbers and names ("đảng viên chính thức được 6 tháng…") matches
+        passages that share them; searched again without them (``scenario_stem``), it can find the
+        rule it tests. Each passage keeps its better fused score of the two searches. The one-search
+        baselines search the question only, as their names promise.
+        """
+        found = self._search(request)
+        stem = scenario_stem(request.query)
+        if not self.tuning.scenario_stems or len(self.use) < 2 or stem == request.query:
+            return found
+        best = {passage.id: passage for passage in found}
+        for passage in self._search(replace(request, query=stem)):
+            if passage.id not in best or passage.fused > best[passage.id].fused:
+                best[passage.id] = passage
+        return sorted(best.values(), key=lambda passage: -passage.fused)[: request.k]
+
+    def _search(self, request: SearchRequest) -> list[Passage]:
         vector = self._embed_query(request.query)
         found = self.candidates(request, vector)
         if self.observer is not None:

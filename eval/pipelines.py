@@ -7,8 +7,9 @@ so a difference in the scores can only come from the part that differs:
   rewrite, document references restricting the search).
 - ``dense`` / ``bm25``: our chunks and chain with one retriever only and no reference restriction;
   they show what each half of the hybrid (and the references) contributes.
-- ``ours-no-prior``: ours with one lever of issue 16 switched off (``LEVERS_OFF``), so the ablation
-  rows of ``eval/reports/retrieval-levers/`` can be rerun on any question set.
+- ``ours-no-prior`` / ``ours-no-stems``: ours with one shipped lever of issue 16 switched off
+  (``LEVERS_OFF``), so the ablation rows of ``eval/reports/retrieval-levers/`` can be rerun on any
+  question set.
 - ``naive``: what a LangChain newcomer builds over the same files and the same embedding model:
   our loaders for the text, ``RecursiveCharacterTextSplitter(1000, 200)``, ``langchain_chroma.Chroma``,
   the top 4 chunks for the raw question (no follow-up rewrite, no references, no BM25).
@@ -25,7 +26,6 @@ import hashlib
 import json
 import shutil
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,7 +39,6 @@ from assistant.chain import Assistant
 from assistant.parts import SHIPPED, Parts
 from assistant.references import ReferenceResolver
 from assistant.retriever import HybridRetriever, SearchRequest
-from assistant.rewrite import scenario_stem
 from assistant.types import Mode, Passage
 from ingest.embedder import Embedder
 from ingest.hashing import sha256_file
@@ -50,8 +49,11 @@ from ingest.types import DocumentMeta
 from settings import Settings
 
 # Shipped retrieval levers, each switched off by a settings change: ``ours`` without that lever.
-LEVERS_OFF: dict[str, dict[str, float]] = {"ours-no-prior": {"official_prior": 0.0}}
-PIPELINES = ("naive", "dense", "bm25", "ours", "ours-stems", *LEVERS_OFF)
+LEVERS_OFF: dict[str, dict[str, float | bool]] = {
+    "ours-no-prior": {"official_prior": 0.0},
+    "ours-no-stems": {"scenario_stems": False},
+}
+PIPELINES = ("naive", "dense", "bm25", "ours", *LEVERS_OFF)
 NAIVE_CHUNK_SIZE = 1000
 NAIVE_CHUNK_OVERLAP = 200
 NAIVE_K = 4
@@ -105,8 +107,6 @@ def pipeline_parts(name: str, settings: Settings, embedder: Embedder) -> Parts:
         return Parts(retriever=partial(HybridRetriever, use=("dense",)), references=no_references)
     if name == "bm25":
         return Parts(retriever=partial(HybridRetriever, use=("keyword",)), references=no_references)
-    if name == "ours-stems":
-        return Parts(retriever=lambda *args: StemRetriever(HybridRetriever(*args)))
     if name == "naive":
         naive = NaiveRetriever(open_naive_store(settings, embedder))
         return Parts(retriever=lambda *_: naive, rewriter=no_rewrite, references=no_references)
@@ -119,27 +119,6 @@ def make_pipeline(name: str, settings: Settings, embedder: Embedder, mode: Mode)
         retrieval = settings.retrieval.model_copy(update=LEVERS_OFF[name])
         settings = settings.model_copy(update={"retrieval": retrieval})
     return AssistantPipeline(name, Assistant(settings, embedder, parts=pipeline_parts(name, settings, embedder)), mode)
-
-
-class StemRetriever:
-    """Issue 16 lever 4: search with the question and with its scenario stem, keep each passage's best."""
-
-    def __init__(self, inner: HybridRetriever) -> None:
-        self.inner = inner
-
-    def search(self, request: SearchRequest) -> list[Passage]:
-        found = self.inner.search(request)
-        stem = scenario_stem(request.query)
-        if stem == request.query:
-            return found
-        best = {p.id: p for p in found}
-        for p in self.inner.search(replace(request, query=stem)):
-            if p.id not in best or p.fused > best[p.id].fused:
-                best[p.id] = p
-        return sorted(best.values(), key=lambda p: -p.fused)[: request.k]
-
-    def keyword_passages(self, query: str, terms: Sequence[str], within: Collection[str], k: int) -> list[Passage]:
-        return self.inner.keyword_passages(query, terms, within, k)
 
 
 class NaiveRetriever:

@@ -1,0 +1,71 @@
+"""Issue 16's shipped retrieval levers on a real small index: the rule's own text settles the question.
+
+The Điều lệ Đảng and a news article that quotes its Điều 5 word for word under a question-like
+heading, embedded by the real EmbeddingGemma into a real Chroma store. Without fusion's official
+prior the article's copy ranks first (it did on the dev set, dev-003); with the default prior the
+Điều lệ's article does. A scenario stem is also searched without its story's names and numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.chain import Assistant
+from assistant.retriever import SearchRequest
+from assistant.rewrite import scenario_stem
+from ingest.embedder import Embedder
+from settings import Settings
+from tests.conftest import make_collection, make_settings
+
+CHARTER = "official/dieu-le-dang-2011.md"
+QUOTING_ARTICLE = "articles/toan-van-quyet-dinh-2676-qd-bgddt-2025-ve-phe-duyet-tai-lieu-huong-dan-to-chuc-cong-tac.md"
+QUESTION = "How long is the probationary period for a newly admitted party member?"
+RULE = "thời kỳ dự bị mười hai tháng"
+
+
+@pytest.fixture(scope="module")
+def charter_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    from ingest.service import ingest_collection
+
+    tmp: Path = tmp_path_factory.mktemp("official-prior")
+    settings = make_settings(tmp, make_collection(tmp / "corpus", (CHARTER, QUOTING_ARTICLE)))
+    report = ingest_collection(settings, embedder=embedder)
+    assert not report.failures, report.failures
+    return settings
+
+
+def _ranked(settings: Settings, embedder: Embedder, question: str, **tuning: object) -> list[tuple[str, str]]:
+    retrieval = settings.retrieval.model_copy(update=tuning)
+    assistant = Assistant(settings.model_copy(update={"retrieval": retrieval}), embedder)
+    request = SearchRequest(question, k=5, keyword_weight=retrieval.keyword_weight_en)
+    return [(p.source, p.text) for p in assistant.retriever.search(request)]
+
+
+def test_the_charter_settles_the_question_with_the_prior(charter_index: Settings, embedder: Embedder) -> None:
+    source, text = _ranked(charter_index, embedder, QUESTION)[0]
+    assert source == CHARTER
+    assert RULE in text
+
+
+def test_without_the_prior_the_quoting_article_ranks_first(charter_index: Settings, embedder: Embedder) -> None:
+    ranked = _ranked(charter_index, embedder, QUESTION, official_prior=0.0)
+    assert ranked[0][0] == QUOTING_ARTICLE
+    assert any(source == CHARTER and RULE in text for source, text in ranked)
+
+
+def test_a_scenario_stem_loses_its_story_but_keeps_roles_durations_and_actions() -> None:
+    stem = "Đồng chí Nguyễn Văn A là đảng viên chính thức được 6 tháng, cùng công tác 02 năm với anh B."
+    assert scenario_stem(stem) == "Đồng chí là đảng viên chính thức được tháng, cùng công tác năm với anh ."
+    assert scenario_stem("Chi bộ họp mấy lần một tháng?") == "Chi bộ họp mấy lần một tháng?"
+
+
+def test_a_scenario_finds_the_rule_it_tests(charter_index: Settings, embedder: Embedder) -> None:
+    question = (
+        "Đồng chí Nguyễn Văn A là đảng viên chính thức được 6 tháng, cùng công tác 02 năm với anh B. "
+        "Đồng chí A có được giới thiệu anh B vào Đảng không?"
+    )
+    rule = "cùng công tác với người vào Đảng ít nhất một năm"
+    ranked = _ranked(charter_index, embedder, question)
+    assert ranked[0][0] == CHARTER and rule in ranked[0][1]
