@@ -7,7 +7,10 @@ options and for the stem with each option: a stem like "ý kiến nào đúng?" 
   rarity) and says what distinguishes that option from the others, in runs of syllables rather than
   scattered words, and its amounts exactly. A unit that says several options whole, one per case
   ("30 ngày … đối với …, 90 ngày … đối với cấp Trung ương"), supports only the option it binds to the
-  stem's case (``assistant.exam_binding``), or none. Options held equally are declined, not guessed.
+  stem's case (``assistant.exam_binding``), or none. In a scenario, a unit whose conditions leave
+  the story's amounts out ("từ đủ 12 tháng trở lên" for 8 months) supports nothing but a "no", and
+  one whose condition admits them ("điểm từ 7 đến cận 8" for 7,5 điểm) is about the story's case
+  (``assistant.exam_ranges``). Options held equally are declined, not guessed.
 - A true/false statement is read against the unit that holds most of it, word by word in order
   (``assistant.exam_evidence``): true when that unit holds nearly all of it, every amount sits
   where the evidence puts the same amount, and no slot is filled otherwise (another body, a
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from assistant.exam import VERDICTS, ExamItem, is_meta_option
 from assistant.exam_binding import bound_option
 from assistant.exam_evidence import (
+    NEGATIONS,
     NUMBER,
     Claim,
     IdfLookup,
@@ -36,12 +40,14 @@ from assistant.exam_evidence import (
     units_of,
     words_of,
 )
+from assistant.exam_ranges import admits, story_amounts
 from assistant.types import AnswerPart, Citation, Passage
 from ingest.vitokens import STOPWORDS, segment
 from settings import ExamSettings, get_settings
 
 # The bars are settings (``exam``), tuned on eval/questions/exam.jsonl by eval/exam.py.
 MC_KINDS = ("sentence", "clause")  # units an option is weighed against (adjacent pairs blur which option is held)
+_YES_NO = re.compile(r"(?:hay|hoặc)?\s*không\s*\?\s*$", re.IGNORECASE)
 _WHOLE = 0.99  # an option a unit says whole, every syllable in its runs
 
 _BLANK = re.compile(r"…{2,}|\.{4,}|_{3,}")
@@ -168,6 +174,13 @@ def _holds(
     return holds
 
 
+def _answers_no(stem: str, option: str) -> bool:
+    """An option answering a yes/no stem with no ("… có đủ điều kiện … không?" / "Không, vì phải cùng
+    công tác ít nhất 12 tháng"): a rule that leaves the story out supports it."""
+    words = words_of(option)
+    return bool(_YES_NO.search(stem)) and bool(words) and words[0] in NEGATIONS
+
+
 def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamSettings) -> ExamVerdict:
     options = dict(zip(item.letters, item.options, strict=True))
     plain = {letter: text for letter, text in options.items() if not is_meta_option(text)}
@@ -176,6 +189,7 @@ def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamS
     stem = _weights(item.stem, idf)
     stem_words = words_of(claim_text(item.stem))
     stem_weight = _syllable_weights(stem_words, idf, frozenset())
+    story = story_amounts(item.stem)
     support: dict[str, float] = {}
     stated_by: dict[str, float] = {}  # how well each option is stated at all, bound or not
     best_evidence: dict[str, Unit] = {}
@@ -183,8 +197,13 @@ def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamS
         # A unit holding several options whole ("30 ngày …, 60 ngày …, 90 ngày …") supports only the
         # one it binds to the stem's case, or none of them.
         whole = {letter: words_of(plain[letter]) for letter in plain if holds[letter].get(i, 0.0) >= _WHOLE}
-        owner = bound_option(unit.words, whole, stem_words, stem_weight, tuning.bind_lead) if len(whole) > 1 else None
-        about = 0.5 + 0.5 * _covered(stem, unit.terms)
+        fits = admits(unit.sentence, story) if story else None
+        # A sentence with a condition per case ("điểm từ 5 đến cận 7: …; từ 7 đến cận 8: …") is read
+        # clause by clause against the story's amounts, not bound by wording.
+        bind = len(whole) > 1 and fits is None
+        owner = bound_option(unit.words, whole, stem_words, stem_weight, tuning.bind_lead) if bind else None
+        # A condition that admits the story's amount makes the unit about the story's case.
+        about = 1.0 if fits else 0.5 + 0.5 * _covered(stem, unit.terms)
         for letter in plain:
             if i not in holds[letter]:
                 continue
@@ -192,6 +211,8 @@ def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamS
             stated_by[letter] = max(stated_by.get(letter, 0.0), score)
             if len(whole) > 1 and letter != owner and (owner is not None or letter in whole):
                 continue
+            if fits is False and not _answers_no(item.stem, plain[letter]):
+                continue  # the rule of another case: "từ đủ 12 tháng trở lên" for a story of 8 months
             if score > support.get(letter, 0.0):
                 support[letter], best_evidence[letter] = score, unit
     for letter in plain:
