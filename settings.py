@@ -75,10 +75,13 @@ class EmbeddingSettings(_Group):
         description="The embedding model's folder in the model cache; `app.py setup` assembles EmbeddingGemma-300M "
         "there, the model the index and the refusal bars were calibrated with.",
     )
-    dtype: Literal["bfloat16", "float32"] = Field(
+    dtype: Literal["auto", "bfloat16", "float32"] = Field(
         default="bfloat16",
-        description="Precision the embedding model runs in (`bfloat16` or `float32`): bf16 measured ~2x faster than "
-        "fp32 on this CPU with the same ranking (bench/ingest.py).",
+        description="Precision the embedding model runs in. `auto` picks `bfloat16` where the CPU has bf16 "
+        "instructions torch can use (AVX-512 BF16 or AMX) and `float32` elsewhere, where bf16 ran 5-6x slower than "
+        "fp32 in an emulation of such a CPU (bench/results/ingest.md). The default stays `bfloat16` until fp32's dev "
+        "and ALQAC quality is measured. The index records the precision that built it (fp32 adds `:float32` to the "
+        "model id), so changing it means ingesting into a fresh data dir.",
     )
     batch_size: int = Field(default=16, description="Texts embedded per model call while ingesting.")
     query_prompt: str = Field(
