@@ -103,10 +103,13 @@ def test_serving_trims_the_heap_periodically(
     assistant: Assistant, subset_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[tuple[float, Callable[[], object] | None]] = []
-    monkeypatch.setattr(server, "Assistant", lambda settings: assistant)
+    monkeypatch.setattr(server, "Assistant", lambda settings, **parts: assistant)
     monkeypatch.setattr(server.uvicorn, "run", lambda *args, **kwargs: None)
     monkeypatch.setattr(server, "trim_memory_every", lambda seconds, trim: started.append((seconds, trim)))
-    server.serve(subset_settings)
+    # The trim is what is tested here, not the background indexing serve also starts by default.
+    server.serve(
+        subset_settings.model_copy(update={"ui": subset_settings.ui.model_copy(update={"index_on_start": False})})
+    )
     assert [seconds for seconds, _ in started] == [TRIM_EVERY_S]
     assert (started[0][1] is None) == (malloc_trimmer() is None)
 
