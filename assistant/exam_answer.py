@@ -42,7 +42,7 @@ from assistant.exam_evidence import (
 )
 from assistant.exam_ranges import admits, story_amounts
 from assistant.types import AnswerPart, Citation, Passage
-from ingest.vitokens import STOPWORDS, segment
+from ingest.vitokens import segment
 from settings import ExamSettings, get_settings
 
 # The bars are settings (``exam``), tuned on eval/questions/exam.jsonl by eval/exam.py.
@@ -127,14 +127,6 @@ def _common(tokens: Iterable[Iterable[str]]) -> frozenset[str]:
     return frozenset.intersection(*sets) if sets else frozenset()
 
 
-def _syllable_weights(words: tuple[str, ...], idf: IdfLookup, drop: frozenset[str]) -> dict[str, float]:
-    """Each syllable's rarity; an amount weighs as the rarest word, since an item turns on it most."""
-    found = idf(sorted(set(words)))
-    top = max(found.values(), default=1.0)
-    kept = [w for w in words if w not in drop and w not in STOPWORDS]
-    return {w: top if is_number(w) else float(found.get(w, 0.0)) for w in kept}
-
-
 def _phrase_held(words: tuple[str, ...], weight: dict[str, float], unit: Unit, run: int) -> float:
     """Weighted share of an option's syllables that the unit says inside a run of three (or the
     whole option, when shorter), in any order of runs: "Ban Chấp hành Trung ương" is not held by a
@@ -150,7 +142,12 @@ def _phrase_held(words: tuple[str, ...], weight: dict[str, float], unit: Unit, r
 
 
 def _holds(
-    stem: str, plain: dict[str, str], units: Sequence[Unit], idf: IdfLookup, tuning: ExamSettings
+    stem: str,
+    stem_weights: dict[str, float],
+    plain: dict[str, str],
+    units: Sequence[Unit],
+    idf: IdfLookup,
+    tuning: ExamSettings,
 ) -> dict[str, dict[int, float]]:
     """How much of each option each unit says (by the unit's index), leaving out units that state
     other amounts: "90 ngày" is not held by a unit saying "30 ngày"."""
@@ -159,13 +156,14 @@ def _holds(
     shared_syllables = _common(words_of(text) for text in plain.values())
     # A blank to fill ("Lý lịch phải được …… thẩm tra") places the option in the stem's sentence, so
     # an option may name what the stem also names elsewhere ("chi bộ"): its words all count.
-    said = frozenset() if _BLANK.search(stem) else frozenset(_weights(stem, idf))
+    said = frozenset() if _BLANK.search(stem) else frozenset(stem_weights)
     holds: dict[str, dict[int, float]] = {}
     for letter, text in plain.items():
         own = _weights(text, idf, shared | said)
         numbers = numbers_of(text)
         words = words_of(text)
-        syllables = _syllable_weights(words, idf, shared_syllables)
+        rarity = Claim.of(text, idf, 1.0).weight
+        syllables = {w: rarity.get(w, 0.0) for w in words if w not in shared_syllables}
         holds[letter] = {
             i: _phrase_held(words, syllables, unit, tuning.run) if own else (1.0 if numbers else 0.0)
             for i, unit in enumerate(units)
@@ -185,10 +183,9 @@ def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamS
     options = dict(zip(item.letters, item.options, strict=True))
     plain = {letter: text for letter, text in options.items() if not is_meta_option(text)}
     singles = [unit for unit in units if unit.kind in MC_KINDS]
-    holds = _holds(item.stem, plain, singles, idf, tuning)
     stem = _weights(item.stem, idf)
-    stem_words = words_of(claim_text(item.stem))
-    stem_weight = _syllable_weights(stem_words, idf, frozenset())
+    holds = _holds(item.stem, stem, plain, singles, idf, tuning)
+    asked = Claim.of(item.stem, idf, 1.0)  # the stem's syllables in order, each weighed by rarity
     story = story_amounts(item.stem)
     support: dict[str, float] = {}
     stated_by: dict[str, float] = {}  # how well each option is stated at all, bound or not
@@ -201,7 +198,7 @@ def _choose(item: ExamItem, units: Sequence[Unit], idf: IdfLookup, tuning: ExamS
         # A sentence with a condition per case ("điểm từ 5 đến cận 7: …; từ 7 đến cận 8: …") is read
         # clause by clause against the story's amounts, not bound by wording.
         bind = len(whole) > 1 and fits is None
-        owner = bound_option(unit.words, whole, stem_words, stem_weight, tuning.bind_lead) if bind else None
+        owner = bound_option(unit.words, whole, asked.words, asked.weight, tuning.bind_lead) if bind else None
         # A condition that admits the story's amount makes the unit about the story's case.
         about = 1.0 if fits else 0.5 + 0.5 * _covered(stem, unit.terms)
         for letter in plain:
