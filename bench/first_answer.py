@@ -143,10 +143,17 @@ def main() -> None:
         RESULTS.write_text(HEADER.format(question=QUESTION), encoding="utf-8")
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d %H:%M} UTC | {seconds('page_up_s')} | {seconds('first_answer_s')} | "
-        f"{seconds('complete_s')} | {result.get('note', '—')} | {result['after']} | {result['machine']} |\n"
+        f"{seconds('complete_s')} | {result.get('note', '—')} | {result['after']} | {result['machine']} |"
     )
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(row)
+    RESULTS.write_text(with_row(RESULTS.read_text(encoding="utf-8"), row), encoding="utf-8")
+
+
+def with_row(page: str, row: str) -> str:
+    """``page`` with ``row`` under the last row of its table, so the notes written below the table
+    by hand stay below it."""
+    lines = page.splitlines()
+    last = max((i for i, line in enumerate(lines) if line.startswith("|")), default=len(lines) - 1)
+    return "\n".join([*lines[: last + 1], row, *lines[last + 1 :]]) + "\n"
 
 
 if __name__ == "__main__":
