@@ -348,8 +348,20 @@ class ChunkIndex:
                 ids=batch, metadatas=[{"tokens": " ".join(tokens[i]), "tokenizer": tokenizer} for i in batch]
             )
 
+    def stored_tokens(self, ids: Sequence[str]) -> dict[str, list[str] | None]:
+        """The words ingest stored with chunks ``ids``, or None for a chunk whose words an older
+        tokenizer stored (``resegment`` replaces them); ids not in the index are left out. Metadata
+        only, by id: the keyword index reads just the chunks it lacks, not every chunk's words."""
+        found: dict[str, list[str] | None] = {}
+        for batch in _batches(list(ids)):
+            got = self._chunks.get(ids=batch, include=["metadatas"])
+            for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                current = meta.get("tokenizer") == TOKENIZER_VERSION
+                found[chunk_id] = str(meta.get("tokens", "")).split() if current else None
+        return found
+
     def all_chunks(self, include: Sequence[str] = ("metadatas",)) -> dict[str, Any]:
-        """Every chunk, paged, for rebuilding the keyword index."""
+        """Every chunk, paged: for tests and benchmarks that look at the whole index."""
         total = self._chunks.count()
         merged: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
         for offset in range(0, total, 2000):

@@ -1,9 +1,13 @@
-"""BM25 over Vietnamese-segmented text: ranking, filtering and persistence."""
+"""BM25 over Vietnamese-segmented text: ranking, filtering, persistence, and updates that score as a fresh build."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
+import bm25s
+import numpy as np
 import pytest
 
 from ingest.keyword_index import KeywordIndex
@@ -99,16 +103,136 @@ def test_empty_index_round_trips(tmp_path: Path) -> None:
     assert len(restored) == 0 and fingerprint == "fp"
 
 
-def test_load_returns_none_when_absent_or_corrupt(index: KeywordIndex, tmp_path: Path) -> None:
+def test_load_returns_none_when_absent_torn_or_inconsistent(index: KeywordIndex, tmp_path: Path) -> None:
+    """The next update builds on the saved index, so anything but exactly what was saved means a rebuild."""
     assert KeywordIndex.load(tmp_path / "missing") is None
     path = tmp_path / "keyword"
     index.save(path, "fp")
-    (path / "keyword_meta.json").write_text("{not json", encoding="utf-8")
+    meta, arrays = path / "keyword_meta.json", path / "postings.npz"
+    saved_meta, saved_arrays = meta.read_text(encoding="utf-8"), arrays.read_bytes()
+
+    meta.write_text("{not json", encoding="utf-8")
     assert KeywordIndex.load(path) is None
-    index.save(path, "fp")
-    for npy in (path / "bm25").glob("*.npy"):
-        npy.write_bytes(b"garbage")
+    meta.write_text(saved_meta, encoding="utf-8")
+    arrays.write_bytes(saved_arrays[: len(saved_arrays) // 2])  # a torn write
     assert KeywordIndex.load(path) is None
+    flipped = bytearray(saved_arrays)
+    flipped[len(flipped) // 2] ^= 1  # same size, one bit off
+    arrays.write_bytes(bytes(flipped))
+    assert KeywordIndex.load(path) is None
+
+    # Another index's arrays under this meta, digest and all: only the consistency check can tell.
+    other = tmp_path / "other"
+    KeywordIndex.build(["x", "y"], [["đảng"], ["chi_bộ", "chi_bộ"]]).save(other, "fp")
+    shutil.copyfile(other / "postings.npz", arrays)
+    swapped = json.loads(saved_meta)
+    swapped["sha256"] = json.loads((other / "keyword_meta.json").read_text(encoding="utf-8"))["sha256"]
+    meta.write_text(json.dumps(swapped, ensure_ascii=False), encoding="utf-8")
+    assert KeywordIndex.load(path) is None
+
+    meta.write_text(saved_meta, encoding="utf-8")
+    arrays.write_bytes(saved_arrays)
+    assert KeywordIndex.load(path) is not None
+
+
+def _paragraphs(source: str) -> dict[str, str]:
+    """A real document's paragraphs as chunks, with ids that name the document."""
+    text = (Settings().collection_path / source).read_text(encoding="utf-8")
+    paragraphs = [p.strip() for p in text.split("\n\n") if len(p.strip()) > 40]
+    return {f"{source}#{n}": paragraph for n, paragraph in enumerate(paragraphs)}
+
+
+# Real documents of the collection, official and news; their paragraphs are the chunks below.
+DOCUMENTS = (
+    "official/dieu-le-dang-2011.md",
+    "official/hd-37-btgdvtw-2025-ban-tin-sinh-hoat-chi-bo.md",
+    "official/kl-221-tw-2025-bo-may-he-thong-chinh-tri-chinh-quyen-2-cap.md",
+    "official/qd-383-tw-2025-phong-luu-tru-dang.md",
+    "seeds/001_08361227f022f5cb.txt",
+    "seeds/003_bd0d43a6b8ead280.txt",
+)
+
+
+@pytest.fixture(scope="module")
+def chunks() -> dict[str, dict[str, list[str]]]:
+    """Each document's chunks: id -> the real tokenizer's tokens."""
+    result: dict[str, dict[str, list[str]]] = {}
+    for source in DOCUMENTS:
+        paragraphs = _paragraphs(source)
+        result[source] = dict(zip(paragraphs, segment_many(list(paragraphs.values())), strict=True))
+    return result
+
+
+def _queries(chunks: dict[str, dict[str, list[str]]]) -> list[list[str]]:
+    """Every word of the documents alone, and each chunk's opening words (repeats included)."""
+    words = sorted({word for doc in chunks.values() for tokens in doc.values() for word in tokens})
+    return [[word] for word in words] + [tokens[:12] for doc in chunks.values() for tokens in doc.values()]
+
+
+def _bm25s_scores(ids: list[str], tokens: list[list[str]], queries: list[list[str]]) -> list[dict[str, float]]:
+    """bm25s itself over the same chunks: the reference the index's scores are held to."""
+    reference = bm25s.BM25()
+    reference.index(tokens, show_progress=False)
+    results = []
+    for query in queries:
+        scores = reference.get_scores_from_ids(reference.get_tokens_ids(query))
+        results.append({ids[i]: float(scores[i]) for i in np.flatnonzero(scores > 0)})
+    return results
+
+
+def test_updates_rank_and_score_exactly_as_a_fresh_build_and_bm25s(chunks: dict[str, dict[str, list[str]]]) -> None:
+    """BM25's statistics are global, so adding or removing a document changes every chunk's score:
+    after each step the updated index must give the fresh build's results, score for score."""
+    first, second, third, fourth, fifth, sixth = DOCUMENTS
+    queries = _queries(chunks)
+    steps = [  # (documents removed, documents added): each step leaves the documents listed after it
+        ((), (first, second, third)),
+        ((second,), (fourth, fifth)),  # first, third, fourth, fifth
+        ((first, fifth), (sixth,)),  # third, fourth, sixth
+        ((), (second, first)),  # back again, in another order
+        ((third, fourth, sixth, second, first), ()),  # nothing left
+        ((), (fifth,)),
+    ]
+    updated = KeywordIndex.build([], [])
+    present: list[str] = []
+    for removed, added in steps:
+        updated = updated.updated(
+            {chunk_id for source in removed for chunk_id in chunks[source]},
+            [chunk_id for source in added for chunk_id in chunks[source]],
+            [tokens for source in added for tokens in chunks[source].values()],
+        )
+        present = [source for source in present if source not in removed] + list(added)
+        ids = [chunk_id for source in present for chunk_id in chunks[source]]
+        tokens = [chunks[source][chunk_id] for source in present for chunk_id in chunks[source]]
+        fresh = KeywordIndex.build(ids, tokens)
+        assert sorted(updated.ids) == sorted(ids)
+        for query in queries:
+            assert updated.search(query, k=len(ids) + 1) == fresh.search(query, k=len(ids) + 1), (present, query)
+            assert updated.idf(query) == fresh.idf(query)
+        if ids:
+            expected = _bm25s_scores(ids, tokens, queries)
+            got = [dict(updated.search(query, k=len(ids) + 1)) for query in queries]
+            assert got == expected, f"scores differ from bm25s with {present}"
+
+
+def test_ties_are_ordered_by_id_whatever_the_order_chunks_came_in() -> None:
+    """A fresh build and an update hold chunks in different orders; equal scores must not follow it."""
+    words = [["chi_bộ", "họp"], ["chi_bộ", "họp"], ["chi_bộ", "họp"], ["đảng_viên"]]
+    one = KeywordIndex.build(["c", "a", "b", "d"], words)
+    other = KeywordIndex.build(["d"], words[3:]).updated({"d"}, ["b", "a", "c", "d"], words)
+    assert [hit for hit, _ in one.search(["chi_bộ"], k=2)] == ["a", "b"]
+    assert one.search(["chi_bộ"], k=2) == other.search(["chi_bộ"], k=2)
+    assert one.search(["chi_bộ", "họp"]) == other.search(["chi_bộ", "họp"])
+
+
+def test_update_rejects_an_unknown_removal_or_a_duplicate_id(index: KeywordIndex) -> None:
+    with pytest.raises(ValueError):
+        index.updated({"not-there"}, [], [])
+    with pytest.raises(ValueError):
+        index.updated((), ["dues"], [["đảng_phí"]])
+    with pytest.raises(ValueError):
+        index.updated((), ["new"], [])
+    assert len(index.updated({"dues"}, ["dues"], [["đảng_phí"]])) == len(index), "replacing a chunk is fine"
 
 
 def test_real_statute_paragraph_found() -> None:
