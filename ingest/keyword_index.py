@@ -29,6 +29,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Collection, Sequence
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,6 @@ class KeywordIndex:
         self._rows = rows
         self._counts = counts
         self._lengths = lengths
-        self._scores = self._bm25_scores()
 
     @classmethod
     def build(cls, ids: Sequence[str], tokens: Sequence[Sequence[str]]) -> KeywordIndex:
@@ -126,10 +126,12 @@ class KeywordIndex:
         lengths = np.concatenate((self._lengths[keep].astype(np.int64), added_lengths))
         return KeywordIndex(all_ids, terms, indptr, rows, counts, lengths)
 
-    def _bm25_scores(self) -> np.ndarray:
+    @cached_property
+    def _scores(self) -> np.ndarray:
         """Every posting's BM25 score, computed as bm25s computes it (Lucene idf in float64 stored
         as float32, the length norm and tf part in float64, the product stored as float32), so the
-        scores match a bm25s index over the same chunks bit for bit."""
+        scores match a bm25s index over the same chunks bit for bit. At the first search: an index
+        loaded only to be updated is never scored."""
         if not len(self._rows):  # no chunks, or none with a word: nothing to score (and no mean length)
             return np.zeros(0, dtype=np.float32)
         df = np.diff(self._indptr)
