@@ -77,7 +77,7 @@ def reconcile(
     then re-ingested whatever their hash says."""
     for stale in remove_stale_temp_dirs(keyword_path):
         logger.info("removed %s, left by an interrupted keyword index save", stale)
-    live = set(index.all_chunks(include=())["ids"])
+    live = index.ids()
     owned = {chunk_id for record in records.values() for chunk_id in record.chunk_ids}
     ownerless = live - owned
     if ownerless:
