@@ -164,6 +164,15 @@ class RetrievalSettings(_Group):
         "(assistant.fusion): where a news article quotes a rule word for word, the document that lays it down ranks "
         "first. Fitted with the keyword weights (eval/fusion.py); ALQAC's laws carry no kind, so it is neutral there.",
     )
+    local_penalty: float = Field(
+        default=0.02,
+        ge=0,
+        description="Score taken from a passage of a local body's document (its issuer names a place: 'Ban Tổ chức "
+        "Thành ủy Hà Nội') when the question names no document or place, in cosine units (assistant.fusion): a "
+        "question about the Party's rules is settled by the central rule, and the Hanoi guidance's restatement of it "
+        "ranks after it; a question naming Hà Nội searches that place's documents and is not touched. Fitted by "
+        "cross-validation on the dev set (eval/fusion.py); neutral on ALQAC, whose laws name no place.",
+    )
     scenario_stems: bool = Field(
         default=True,
         description="Also search a question with its story's names and numbers stripped (assistant.rewrite."

@@ -15,6 +15,13 @@ and their copy, wrapped in a question-like heading, tends to sit a hair closer t
 the rule itself. The prior makes the document that lays down the rule settle it. It was the one
 term of issue 16's lever 1 that won out of fold on dev (``eval/reports/retrieval-levers/``); per-query
 weights from exact terms and list agreement, min-max scaling and length normalization did not.
+
+Passages of a local body's documents (the Hanoi city committee's guidances) lose a little when the
+question names no document or place. Such a guidance restates the central rules at length, under
+section paths as vague as "PHẦN THỨ HAI … > II.", and a question about the Party's rules ("Người vào
+Đảng phải bao nhiêu tuổi?") is settled by the central text (QĐ 294's "đủ 18 tuổi đến đủ 60 tuổi"),
+not by one city's restatement ("đủ 18 tuổi trở lên"). A question that names the place ("ở Hà Nội")
+is searched within that place's documents (``assistant.retrieval``) and is not penalised.
 """
 
 from __future__ import annotations
@@ -32,9 +39,11 @@ def fuse_scores(
     boost: float | None = None,
     official: Collection[str] = (),
     official_prior: float = 0.0,
+    local: Collection[str] = (),
+    local_penalty: float = 0.0,
 ) -> list[tuple[str, float]]:
     """Best first: ``cosine + keyword_weight * bm25 / max(bm25) (+ official_prior if official)
-    (+ boost if boosted)``.
+    (- local_penalty if local) (+ boost if boosted)``.
 
     ``boost`` (``retrieval.boost``, the process's when None) sits above any cosine plus keyword
     bonus, so a passage naming the asked-for document outranks any other.
@@ -52,6 +61,7 @@ def fuse_scores(
         chunk_id: cosine
         + scale * keyword.get(chunk_id, 0.0)
         + (official_prior if chunk_id in official else 0.0)
+        - (local_penalty if chunk_id in local else 0.0)
         + (boost if chunk_id in boost_ids else 0.0)
         for chunk_id, cosine in cosines.items()
     }

@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.fusion import fuse_scores
+from assistant.references import place_of
 from assistant.rewrite import scenario_stem
 from assistant.types import Filters, Passage
 from ingest.embedder import Embedder
@@ -54,6 +55,8 @@ class Candidates:
     keyword_weight: float
     # Candidates from official documents, which fusion's prior favours (none for the one-search baselines).
     official: frozenset[str] = frozenset()
+    # Candidates from a local body's documents when the question names no document or place.
+    local: frozenset[str] = frozenset()
 
 
 class Retriever(Protocol):
@@ -130,6 +133,8 @@ class HybridRetriever:
             self.tuning.boost,
             found.official,
             self.tuning.official_prior,
+            found.local,
+            self.tuning.local_penalty,
         )
         return self._passages(self.collection_first(fused)[: request.k], vector)
 
@@ -152,13 +157,26 @@ class HybridRetriever:
         cosines = self._cosines(ids, vector, dense)
         if "keyword" not in self.use:  # the dense-only baseline: cosines alone decide
             return Candidates(cosines, keyword, request.keyword_weight)
-        return Candidates(cosines, keyword, request.keyword_weight, frozenset(cosines) - self.article_ids)
+        # A question that names documents or a place searches them only: no local passage is penalised there.
+        local = frozenset(cosines) & self.local_ids if filters is None or not filters.sources else frozenset()
+        return Candidates(cosines, keyword, request.keyword_weight, frozenset(cosines) - self.article_ids, local)
 
     @cached_property
     def article_ids(self) -> frozenset[str]:
         """Chunks of news articles and explainers (kind "article"), which fusion's official prior
         passes over; read at the first search, once per retriever (rebuilt whenever the index changes)."""
         return frozenset(self.index.ids(Filters(kinds=["article"])))
+
+    @cached_property
+    def local_ids(self) -> frozenset[str]:
+        """Chunks of official documents whose issuer names a place ("Ban Tổ chức Thành ủy Hà Nội"),
+        which fusion's local penalty applies to; read at the first search, once per retriever."""
+        return frozenset(
+            chunk_id
+            for record in self.index.records(official=True).values()
+            if place_of(record.meta.issuer)
+            for chunk_id in record.chunk_ids
+        )
 
     def keyword_passages(self, query: str, terms: Sequence[str], within: Collection[str], k: int) -> list[Passage]:
         """The ``k`` chunks among ``within`` that best match ``terms`` by keyword, as passages scored

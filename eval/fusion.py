@@ -61,17 +61,20 @@ def _keyword(case: Case, chunk_id: str) -> float:
 
 
 TERMS: dict[str, Term] = {
-    # The keyword weight per language, and the official-document prior (assistant.fusion). The terms
-    # that lost (per-query weights from exact terms and list agreement, min-max cosine, length
-    # normalization) were removed; eval/reports/retrieval-levers/ keeps their rows.
+    # The keyword weight per language, the official-document prior and the local-document penalty
+    # (assistant.fusion). The terms that lost (per-query weights from exact terms and list agreement,
+    # min-max cosine, length normalization) were removed; eval/reports/retrieval-levers/ keeps their rows.
     "keyword_vi": lambda case, c, chunks: _keyword(case, c) * (case.lang != "en"),
     "keyword_en": lambda case, c, chunks: _keyword(case, c) * (case.lang == "en"),
     "official": lambda case, c, chunks: float(chunks[c]["kind"] != "article"),
+    # Subtracted, as fusion does: the retriever marks a local body's passages when nothing is named.
+    "local": lambda case, c, chunks: -float(c in case.found.local),
 }
 GRIDS: dict[str, tuple[float, ...]] = {
     "keyword_vi": (0.0, 0.02, 0.05, 0.08, 0.12, 0.2),
     "keyword_en": (0.0, 0.02, 0.05, 0.08, 0.12),
     "official": (0.0, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08, 0.12),
+    "local": (0.0, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08),
 }
 BASE = ("keyword_vi", "keyword_en")
 # Reference rows, not fitted: their figures are in-sample (nothing was chosen on the questions).
@@ -79,6 +82,7 @@ FIXED: dict[str, tuple[float, ...]] = {"dense alone": (0.0, 0.0), "keyword weigh
 LEVERS: dict[str, tuple[str, ...]] = {
     "keyword weight per language": BASE,
     "official-document prior": (*BASE, "official"),
+    "local-document penalty": (*BASE, "official", "local"),
 }
 
 

@@ -52,6 +52,7 @@ from settings import Settings
 LEVERS_OFF: dict[str, dict[str, float | bool]] = {
     "ours-no-prior": {"official_prior": 0.0},
     "ours-no-stems": {"scenario_stems": False},
+    "ours-no-local": {"local_penalty": 0.0},
 }
 PIPELINES = ("naive", "dense", "bm25", "ours", *LEVERS_OFF)
 NAIVE_CHUNK_SIZE = 1000

@@ -38,6 +38,7 @@ import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
@@ -156,10 +157,14 @@ class ChunkIndex:
         self._state.upsert(ids=[_GENERATION], embeddings=[[1.0]], metadatas=[{"stamp": uuid.uuid4().hex}])
 
     # --- document records -------------------------------------------------------------------
-    def records(self, origin: str | None = None) -> dict[str, DocumentRecord]:
-        """Every document's record, or only those of one ``origin`` ("upload"): the retriever,
-        rebuilt on every refresh, needs the few uploads, not thousands of records with their trees."""
-        got = self._documents.get(where={"origin": origin} if origin else None, include=["metadatas"])
+    def records(self, origin: str | None = None, official: bool = False) -> dict[str, DocumentRecord]:
+        """Every document's record, or only those of one ``origin`` ("upload") or only official ones
+        (any kind but "article"): the retriever, rebuilt on every refresh, needs the few uploads and
+        the issuers of official documents, not thousands of records with their trees."""
+        clauses: list[Where] = [{"origin": origin}] if origin else []
+        clauses += [{"kind": {"$ne": "article"}}] if official else []
+        where: Where | None = clauses[0] if len(clauses) == 1 else {"$and": clauses} if clauses else None
+        got = self._documents.get(where=where, include=["metadatas"])
         return {str(meta["source"]): DocumentRecord.from_metadata(dict(meta)) for meta in got["metadatas"] or []}
 
     def document_text(self, source: str) -> str:
