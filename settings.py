@@ -83,12 +83,6 @@ class EmbeddingSettings(_Group):
         "and ALQAC quality is measured. The index records the precision that built it (fp32 adds `:float32` to the "
         "model id), so changing it means ingesting into a fresh data dir.",
     )
-    passage_title: Literal["document", "heading_path"] = Field(
-        default="document",
-        description="What fills the title slot of the document prompt: the document's title, or its number, title "
-        "and the chunk's heading path (Điều lệ Đảng > Chương II > Điều 10), so a passage says where it sits "
-        "(issue 16, lever 2). The index records the choice (`heading_path` adds `:path` to the model id).",
-    )
     batch_size: int = Field(default=16, description="Texts embedded per model call while ingesting.")
     query_prompt: str = Field(
         default="task: search result | query: ",

@@ -26,7 +26,6 @@ from langchain_core.embeddings import Embeddings
 from sentence_transformers import SentenceTransformer
 
 from ingest.modelstore import EMBEDDING, require_verified
-from ingest.types import DocumentMeta
 from settings import Settings
 
 # CPU flags (Linux /proc/cpuinfo names) of hardware bf16 dot products: AVX-512 BF16 (Cooper Lake,
@@ -117,22 +116,12 @@ class Embedder(Embeddings):
         the other precision is refused (``IndexMismatchError`` names both identities).
         """
         model = f"{self._settings.name}:{EMBEDDING.expected['model.safetensors'][:12]}"
-        model = model if self.dtype == "bfloat16" else f"{model}:{self.dtype}"
-        return model if self._settings.passage_title == "document" else f"{model}:path"
+        return model if self.dtype == "bfloat16" else f"{model}:{self.dtype}"
 
     def count_tokens(self, text: str) -> int:
         # The chunker measures whole sections before splitting them, so texts past the model's
         # 2,048-token limit are expected here; verbose=False keeps transformers from warning about it.
         return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
-
-    def passage_title(self, meta: DocumentMeta, section: str) -> str:
-        """The title slot of one passage: with ``heading_path``, a short rule under "Chương II > Điều
-        10" says so, and which numbered document it is in, where the document title alone gives every
-        passage of a long guidance the same context. A preamble's path is the title itself."""
-        if self._settings.passage_title == "document":
-            return meta.title
-        title = f"{meta.number} {meta.title}" if meta.number and meta.number not in meta.title else meta.title
-        return title if not section or section == meta.title else f"{title} > {section}"
 
     def document_text(self, text: str, title: str) -> str:
         return self._settings.document_prompt.format(title=title or "none") + text

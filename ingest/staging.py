@@ -80,8 +80,7 @@ class WindowedCommit:
             return
         checkpoint("window about to be embedded")
         chunks = [chunk for _, chunk in window]
-        titles = [self.embedder.passage_title(item.record.meta, chunk.section) for item, chunk in window]
-        vectors = self._embed(chunks, titles, bar)
+        vectors = self._embed(chunks, [item.record.meta.title for item, _ in window], bar)
         tokens = [" ".join(t) for t in segment_many([c.text for c in chunks])]
         by_file: dict[int, list[int]] = {}
         for position, (item, _) in enumerate(window):
