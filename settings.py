@@ -76,12 +76,13 @@ class EmbeddingSettings(_Group):
         "there, the model the index and the refusal bars were calibrated with.",
     )
     dtype: Literal["auto", "bfloat16", "float32"] = Field(
-        default="bfloat16",
+        default="auto",
         description="Precision the embedding model runs in. `auto` picks `bfloat16` where the CPU has bf16 "
         "instructions torch can use (AVX-512 BF16 or AMX) and `float32` elsewhere, where bf16 ran 5-6x slower than "
-        "fp32 in an emulation of such a CPU (bench/results/ingest.md). The default stays `bfloat16` until fp32's dev "
-        "and ALQAC quality is measured. The index records the precision that built it (fp32 adds `:float32` to the "
-        "model id), so changing it means ingesting into a fresh data dir.",
+        "fp32 in an emulation of such a CPU; both rank alike (dev and ALQAC 2022 within 0.005, "
+        "bench/results/ingest.md). The index records the precision that built it (fp32 adds `:float32` to the model "
+        "id); under `auto` an existing index keeps its own, so a data dir moved to another CPU still opens. An "
+        "explicit precision that differs from the index's is refused: ingest into a fresh data dir.",
     )
     batch_size: int = Field(default=16, description="Texts embedded per model call while ingesting.")
     query_prompt: str = Field(

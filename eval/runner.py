@@ -22,7 +22,7 @@ from eval.pipelines import Pipeline, make_pipeline
 from eval.records import load_questions
 from eval.report import write_report
 from ingest.embedder import Embedder
-from ingest.service import ingest_collection
+from ingest.service import embedder_for, ingest_collection
 from settings import Settings
 
 RESULTS = "results.jsonl"
@@ -80,7 +80,7 @@ def run_eval(
         raise ValueError("no pipeline to evaluate")
     if collection is not None:
         settings = collection_settings(settings, collection)
-    embedder = embedder or Embedder(settings)
+    embedder = embedder or embedder_for(settings)
     if collection is not None:
         report = ingest_collection(settings, embedder=embedder)
         if report.failures:

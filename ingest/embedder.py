@@ -118,6 +118,11 @@ class Embedder(Embeddings):
         model = f"{self._settings.name}:{EMBEDDING.expected['model.safetensors'][:12]}"
         return model if self.dtype == "bfloat16" else f"{model}:{self.dtype}"
 
+    @staticmethod
+    def dtype_of(model_id: str) -> str:
+        """The precision an index built by ``model_id`` (as ``model_id`` above writes it) was embedded in."""
+        return "float32" if model_id.endswith(":float32") else "bfloat16"
+
     def count_tokens(self, text: str) -> int:
         # The chunker measures whole sections before splitting them, so texts past the model's
         # 2,048-token limit are expected here; verbose=False keeps transformers from warning about it.

@@ -1,4 +1,4 @@
-"""The embedding precision: chosen per CPU, recorded in the index, and interchangeable in ranking.
+"""The embedding precision: chosen per CPU, recorded in the index, kept by it, and interchangeable in ranking.
 
 Real model, real Chroma on disk: the other precision re-embeds the TINY documents through the
 production pipeline, and its vectors are compared chunk by chunk with the session's index.
@@ -79,3 +79,10 @@ def test_changed_precision_is_refused_and_a_fresh_index_is_embedded_alike(
     assert set(first) == set(second) == set(ids)
     cosines = np.array([float(np.dot(first[i], second[i])) for i in ids])
     assert cosines.min() >= AGREEMENT, cosines.min()
+
+    # Under "auto" (the default), each existing index opens in its own precision, whatever this CPU
+    # would pick for a new one: a data dir moved between hosts still opens. An explicit other one is refused.
+    assert fresh.embedding.dtype == tiny_index.embedding.dtype == "auto"
+    assert open_index(fresh)[0].dtype == other.dtype and open_index(tiny_index)[0].dtype == embedder.dtype
+    with pytest.raises(IndexMismatchError):
+        open_index(with_dtype(fresh, embedder.dtype))
