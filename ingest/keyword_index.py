@@ -42,6 +42,9 @@ _META_FILE = "keyword_meta.json"
 _ARRAYS_FILE = "postings.npz"
 _FORMAT = 2  # bump when the on-disk layout changes so old indexes are rebuilt rather than misread
 K1, B = 1.5, 0.75  # bm25s's defaults, which the weights in settings.retrieval were fitted with
+# Postings scored at a time: scoring all 9M of a 100k-chunk index at once held ~200 MB of float64
+# temporaries at the first search; a block of 1M holds ~30 MB.
+SCORE_BLOCK = 1 << 20
 
 
 class KeywordIndex:
@@ -139,8 +142,13 @@ class KeywordIndex:
         idf = np.array([math.log(1 + (n_docs - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32)
         mean_length = float(self._lengths.sum()) / n_docs
         norm = K1 * ((1 - B) + B * self._lengths.astype(np.float64) / mean_length)
-        tf = self._counts.astype(np.float64)
-        return (np.repeat(idf, df) * (tf / (norm[self._rows] + tf))).astype(np.float32)
+        weights = np.repeat(idf, df)
+        scores = np.empty(len(self._rows), dtype=np.float32)
+        for start in range(0, len(scores), SCORE_BLOCK):  # float64 temporaries one block at a time
+            block = slice(start, start + SCORE_BLOCK)
+            tf = self._counts[block].astype(np.float64)
+            scores[block] = weights[block] * (tf / (norm[self._rows[block]] + tf))
+        return scores
 
     @property
     def ids(self) -> list[str]:

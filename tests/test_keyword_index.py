@@ -10,6 +10,7 @@ import bm25s
 import numpy as np
 import pytest
 
+from ingest import keyword_index
 from ingest.keyword_index import KeywordIndex
 from ingest.vitokens import segment, segment_many
 from settings import Settings
@@ -180,9 +181,12 @@ def _bm25s_scores(ids: list[str], tokens: list[list[str]], queries: list[list[st
     return results
 
 
-def test_updates_rank_and_score_exactly_as_a_fresh_build_and_bm25s(chunks: dict[str, dict[str, list[str]]]) -> None:
+def test_updates_rank_and_score_exactly_as_a_fresh_build_and_bm25s(
+    chunks: dict[str, dict[str, list[str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """BM25's statistics are global, so adding or removing a document changes every chunk's score:
     after each step the updated index must give the fresh build's results, score for score."""
+    monkeypatch.setattr(keyword_index, "SCORE_BLOCK", 1000)  # scored in many blocks, as a large index is
     first, second, third, fourth, fifth, sixth = DOCUMENTS
     queries = _queries(chunks)
     steps = [  # (documents removed, documents added): each step leaves the documents listed after it
