@@ -20,7 +20,6 @@ and a fresh one, and the ranking must not.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -35,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.faults import checkpoint
+from ingest.hashing import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ class KeywordIndex:
         meta = {
             "format": _FORMAT,
             "fingerprint": fingerprint,
-            "sha256": _digest(arrays),
+            "sha256": sha256_file(arrays),
             "ids": self._ids,
             "terms": self._terms,
         }
@@ -249,7 +249,7 @@ class KeywordIndex:
             if meta["format"] != _FORMAT:
                 return None
             arrays_path = Path(path) / _ARRAYS_FILE
-            if _digest(arrays_path) != meta["sha256"]:
+            if sha256_file(arrays_path) != meta["sha256"]:
                 logger.warning("keyword index at %s does not match its digest; it will be rebuilt", path)
                 return None
             with np.load(arrays_path, allow_pickle=False) as arrays:
@@ -279,14 +279,6 @@ def _consistent(
     if len(rows) and (rows.min() < 0 or rows.max() >= len(ids) or counts.min() <= 0):
         return False
     return bool(np.array_equal(np.bincount(rows, weights=counts, minlength=len(ids)), lengths))
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def remove_stale_temp_dirs(path: Path) -> list[Path]:
