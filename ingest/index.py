@@ -104,10 +104,10 @@ def make_client(settings: Settings) -> ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
-def recorded_model(settings: Settings) -> str | None:
+def recorded_model(settings: Settings, client: ClientAPI) -> str | None:
     """The embedding model id an existing index records; None before the first ingest."""
     try:
-        chunks = make_client(settings).get_collection(f"{settings.collection_name}_{CHUNKS}", embedding_function=None)
+        chunks = client.get_collection(f"{settings.collection_name}_{CHUNKS}", embedding_function=None)
     except NotFoundError:
         return None
     return (chunks.metadata or {}).get("embedding_model")

@@ -9,8 +9,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from chromadb.api import ClientAPI
+
 from ingest.embedder import Embedder, with_dtype
-from ingest.index import ChunkIndex, recorded_model
+from ingest.index import ChunkIndex, make_client, recorded_model
 from ingest.pipeline import Ingestor
 from ingest.progress import IngestProgress
 from ingest.types import IngestReport
@@ -19,19 +21,21 @@ from settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def embedder_for(settings: Settings) -> Embedder:
+def embedder_for(settings: Settings, client: ClientAPI | None = None) -> Embedder:
     """The embedder for ``settings``' index. With ``embedding.dtype = "auto"`` an existing index keeps
     the precision it was built in: the CPU under a data dir can change (an index built on a host with
     bf16 instructions, opened on one without), and its vectors must not be refused or mixed; only a
-    new index takes the precision this CPU runs fastest."""
-    built_with = recorded_model(settings) if settings.embedding.dtype == "auto" else None
+    new index takes the precision this CPU runs fastest. ``client``: the one the index is opened with."""
+    auto = settings.embedding.dtype == "auto"
+    built_with = recorded_model(settings, client or make_client(settings)) if auto else None
     return Embedder(with_dtype(settings, Embedder.dtype_of(built_with)) if built_with else settings)
 
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> tuple[Embedder, ChunkIndex]:
-    """The embedder (model loaded lazily) and the index it guards."""
-    embedder = embedder or embedder_for(settings)
-    return embedder, ChunkIndex(settings, embedder.model_id)
+    """The embedder (model loaded lazily) and the index it guards, over one Chroma client."""
+    client = make_client(settings)
+    embedder = embedder or embedder_for(settings, client)
+    return embedder, ChunkIndex(settings, embedder.model_id, client)
 
 
 def ingest_collection(
