@@ -139,7 +139,7 @@ class KeywordIndex:
             return np.zeros(0, dtype=np.float32)
         df = np.diff(self._indptr)
         n_docs = len(self._ids)
-        idf = np.array([math.log(1 + (n_docs - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32)
+        idf = np.array([_idf(n_docs, d) for d in df.tolist()], dtype=np.float32)
         mean_length = float(self._lengths.sum()) / n_docs
         norm = K1 * ((1 - B) + B * self._lengths.astype(np.float64) / mean_length)
         weights = np.repeat(idf, df)
@@ -181,15 +181,14 @@ class KeywordIndex:
         if not self._ids:
             return dict.fromkeys(tokens, 1.0)
         n_docs = len(self._ids)
-        unseen = math.log(1 + (n_docs + 0.5) / 0.5)
+        unseen = _idf(n_docs, 0)  # a word no chunk holds
         weights: dict[str, float] = {}
         for token in tokens:
             column = self._vocab.get(token)
             if column is None:
                 weights[token] = 0.0 if "_" in token else unseen
                 continue
-            df = int(self._indptr[column + 1] - self._indptr[column])
-            weights[token] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            weights[token] = _idf(n_docs, int(self._indptr[column + 1] - self._indptr[column]))
         return weights
 
     def _mask(self, allowed_ids: Collection[str]) -> np.ndarray:
@@ -264,6 +263,11 @@ class KeywordIndex:
             logger.warning("keyword index at %s is unreadable (%r); it will be rebuilt", path, error)
             return None
         return cls(ids, terms, indptr, rows, counts, lengths), str(meta["fingerprint"])
+
+
+def _idf(n_docs: int, df: int) -> float:
+    """Lucene's idf, as bm25s computes it: the weight of a word ``df`` of ``n_docs`` chunks hold."""
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
 def _consistent(
