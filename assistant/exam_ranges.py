@@ -17,19 +17,26 @@ from dataclasses import dataclass
 from assistant.exam_evidence import numeric_text, story_and_claim
 from ingest.vitokens import normalize
 
-_NUM = r"(\d+(?:[.,]\d+)?)"
-_UNIT = r"(tháng|năm|ngày|tuổi|điểm|giờ|tuần|%)"
+_NUMBER = r"\d+(?:[.,]\d+)?"
+_UNITS = r"tháng|năm|ngày|tuổi|điểm|giờ|tuần|%"
+_NUM, _UNIT = rf"({_NUMBER})", rf"({_UNITS})"
+# Named where the unit may come before the number or after it.
+_N, _U = rf"(?P<n>{_NUMBER})", rf"(?P<u>{_UNITS})"
 _AMOUNT = re.compile(rf"(?<![\d/.,]){_NUM}\s*{_UNIT}(?!\w)")
-_BETWEEN = re.compile(rf"từ\s+{_NUM}\s*{_UNIT}?\s+(?:đến|tới)\s+(dưới|cận|hết)?\s*{_NUM}\s*{_UNIT}(?!\w)")
-_AT_LEAST = re.compile(rf"(?:(?:ít nhất|tối thiểu)\s+(?:là\s+)?|từ\s+(?:đủ\s+)?|đủ\s+){_NUM}\s*{_UNIT}\s+trở\s+lên")
-_AT_LEAST_BARE = re.compile(rf"(?:ít nhất|tối thiểu)\s+(?:là\s+)?{_NUM}\s*{_UNIT}(?!\w)")
-_ABOVE = re.compile(rf"(?<!\w)trên\s+{_NUM}\s*{_UNIT}(?!\w)")
-_BELOW = re.compile(rf"(?:(?<!\w)dưới|chưa đủ)\s+{_NUM}\s*{_UNIT}(?!\w)")
-# The unit may come first: "điểm từ 7 đến cận 8", "điểm từ 9 trở lên", "điểm dưới 5".
-_PRE_BETWEEN = re.compile(rf"{_UNIT}\s+từ\s+{_NUM}\s+(?:đến|tới)\s+(dưới|cận|hết)?\s*{_NUM}(?![\d\w])")
-_PRE_AT_LEAST = re.compile(rf"{_UNIT}\s+từ\s+(?:đủ\s+)?{_NUM}\s+trở\s+lên")
-_PRE_BELOW = re.compile(rf"{_UNIT}\s+dưới\s+{_NUM}(?![\d\w])")
-_AT_MOST = re.compile(rf"(?:không quá|tối đa|không vượt quá)\s+{_NUM}\s*{_UNIT}(?!\w)")
+# A range, its unit after both numbers ("từ 3 tháng đến dưới 2 năm") or first ("điểm từ 7 đến cận 8").
+_TO = rf"\s+(?:đến|tới)\s+(?P<edge>dưới|cận|hết)?\s*(?P<hi>{_NUMBER})"
+_RANGES = (
+    re.compile(rf"từ\s+(?P<lo>{_NUMBER})\s*(?P<lu>{_UNITS})?{_TO}\s*{_U}(?!\w)"),
+    re.compile(rf"{_U}\s+từ\s+(?P<lo>{_NUMBER}){_TO}(?![\d\w])"),
+)
+_AT_LEAST = re.compile(rf"(?:(?:ít nhất|tối thiểu)\s+(?:là\s+)?|từ\s+(?:đủ\s+)?|đủ\s+){_N}\s*{_U}\s+trở\s+lên")
+_AT_LEAST_BARE = re.compile(rf"(?:ít nhất|tối thiểu)\s+(?:là\s+)?{_N}\s*{_U}(?!\w)")
+_ABOVE = re.compile(rf"(?<!\w)trên\s+{_N}\s*{_U}(?!\w)")
+_BELOW = re.compile(rf"(?:(?<!\w)dưới|chưa đủ)\s+{_N}\s*{_U}(?!\w)")
+# The unit may come first: "điểm từ 9 trở lên", "điểm dưới 5".
+_PRE_AT_LEAST = re.compile(rf"{_U}\s+từ\s+(?:đủ\s+)?{_N}\s+trở\s+lên")
+_PRE_BELOW = re.compile(rf"{_U}\s+dưới\s+{_N}(?![\d\w])")
+_AT_MOST = re.compile(rf"(?:không quá|tối đa|không vượt quá)\s+{_N}\s*{_U}(?!\w)")
 _MONTHS = {"năm": 12.0, "tháng": 1.0}
 # Days of the year, as a story dates an event ("vào ngày 15/7") and a rule bounds a period ("từ ngày
 # 01/6 đến hết tháng 9"; "từ ngày 01/12 của năm trước đến hết tháng 02" wraps over the new year).
@@ -88,26 +95,20 @@ def conditions(sentence: str) -> tuple[list[Condition], set[Amount]]:
     """The conditions a sentence sets, and every amount it names (shared parameters, not measures)."""
     text = _text(sentence)
     found: list[Condition] = []
-    for low, low_unit, edge, high, unit in _BETWEEN.findall(text):
-        a, b = _amount(low, low_unit or unit), _amount(high, unit)
-        found.append(Condition(a.value, b.value, b.unit, high_open=edge in ("dưới", "cận")))
-    for unit, low, edge, high in _PRE_BETWEEN.findall(text):
-        a, b = _amount(low, unit), _amount(high, unit)
-        found.append(Condition(a.value, b.value, b.unit, high_open=edge in ("dưới", "cận")))
-    for unit, number in _PRE_AT_LEAST.findall(text):
-        a = _amount(number, unit)
-        found.append(Condition(a.value, math.inf, a.unit))
-    for unit, number in _PRE_BELOW.findall(text):
-        a = _amount(number, unit)
-        found.append(Condition(0.0, a.value, a.unit, high_open=True))
+    for pattern in _RANGES:
+        for m in pattern.finditer(text):
+            a, b = _amount(m["lo"], m.groupdict().get("lu") or m["u"]), _amount(m["hi"], m["u"])
+            found.append(Condition(a.value, b.value, b.unit, high_open=m["edge"] in ("dưới", "cận")))
     for pattern, make in (
         (_AT_LEAST, lambda a: Condition(a.value, math.inf, a.unit)),
+        (_PRE_AT_LEAST, lambda a: Condition(a.value, math.inf, a.unit)),
         (_AT_LEAST_BARE, lambda a: Condition(a.value, math.inf, a.unit)),
         (_ABOVE, lambda a: Condition(a.value, math.inf, a.unit, low_open=True)),
         (_BELOW, lambda a: Condition(0.0, a.value, a.unit, high_open=True)),
+        (_PRE_BELOW, lambda a: Condition(0.0, a.value, a.unit, high_open=True)),
         (_AT_MOST, lambda a: Condition(0.0, a.value, a.unit)),
     ):
-        found += [make(_amount(number, unit)) for number, unit in pattern.findall(text)]
+        found += [make(_amount(m["n"], m["u"])) for m in pattern.finditer(text)]
     for day, month, end_month, end_day, end_of in _PERIOD.findall(text):
         high = _day("31", end_month) if end_month else _day(end_day, end_of)
         found.append(Condition(_day(day, month), high, "ngày/tháng"))
